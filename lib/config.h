@@ -1,0 +1,70 @@
+/*
+ * config - the site configuration (herald.yaml) as a typed parameter table.
+ *
+ * Every parameter is declared once in config_params.h with its type,
+ * default, bounds and one-line doc. config_load() reads a YAML mapping of
+ * parameter names to scalars; an unknown key, a duplicate key or a value
+ * of the wrong type is an error naming file, line and key. Values are read
+ * through typed accessors by parameter id, so a misspelt name is a compile
+ * error, not a runtime surprise.
+ *
+ * Virtual domains will load a domain's file over a copy of the site's
+ * configuration (config_load_over): each value remembers where it was set.
+ */
+#ifndef HERALD_CONFIG_H
+#define HERALD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+enum config_type {
+	CONFIG_STRING, CONFIG_PATH, CONFIG_INT, CONFIG_SIZE, CONFIG_BOOL,
+	CONFIG_HOSTPORT, CONFIG_ADDRESS, CONFIG_FACILITY,
+};
+
+enum config_param {
+#define CONFIG_PARAM(id, name, type, def, min, max, doc) CF_##id,
+#include "config_params.h"
+#undef CONFIG_PARAM
+	CONFIG_NPARAMS
+};
+
+struct config;
+
+/* The largest configuration file read, in bytes. */
+#define CONFIG_FILE_MAX	(1024 * 1024)
+
+/* The file named by -c, else $HERALD_CONFIG, else the compiled-in path. */
+const char *config_path(const char *option);
+
+/* Defaults only. */
+struct config *config_defaults(void);
+/* Defaults, then the file. NULL on any error; each error is a line in err. */
+struct config *config_load(const char *path, struct buf *err);
+/* A copy of base with the file applied over it (for virtual domains). */
+struct config *config_load_over(const struct config *base, const char *path,
+	    struct buf *err);
+void config_free(struct config *cf);
+
+const char *config_str(const struct config *cf, enum config_param id);
+long long config_int(const struct config *cf, enum config_param id);
+bool config_bool(const struct config *cf, enum config_param id);
+
+/* Parameter metadata. */
+const char *config_name(enum config_param id);
+const char *config_doc(enum config_param id);
+enum config_type config_type_of(enum config_param id);
+/* The id of a parameter name; -1 if there is none. */
+int config_lookup(const char *name);
+
+/* Set one parameter from text, checked as a file value would be. */
+int config_set(struct config *cf, enum config_param id, const char *value,
+	    const char *origin, struct buf *err);
+
+/* "name = value" for each parameter (all when names is empty), like postconf. */
+int config_print(FILE *out, const struct config *cf, char **names, int nnames,
+	    struct buf *err);
+
+#endif
