@@ -27,7 +27,7 @@ WARN		= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wformat=2 -Wvla
 OPT		= -O2
 CFLAGS		= -std=c17 -g $(OPT) $(WARN)
-CPPFLAGS	= -D_GNU_SOURCE -Ilib -I$(BUILD)/gen \
+CPPFLAGS	= -D_GNU_SOURCE -Ilib -Itest/util -I$(BUILD)/gen \
 		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"'
 LDFLAGS		= -Wl,--as-needed
 ifeq ($(SAN),1)

@@ -1,0 +1,84 @@
+/*
+ * herald - Herald's administration command.
+ *
+ * SYNOPSIS
+ *	herald [-v] [-c config] command [arguments]
+ *
+ * Git-style subcommands; `herald command --help` describes each. Exit
+ * codes are those of <sysexits.h>; errors go to stderr and name what is
+ * wrong. See herald(8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "herald.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const char *config_path, int argc, char **argv);
+	const char *summary;
+} herald_commands[] = {
+	{ "config", herald_config_cmd, "print the effective or default site parameters" },
+	{ "spool", herald_spool_cmd, "create the spool tree (spool init)" },
+	{ "db", herald_db_cmd, "database schema: migrate, status" },
+};
+
+#define HERALD_NCOMMANDS (sizeof herald_commands / sizeof herald_commands[0])
+
+static void
+herald_usage(FILE *out)
+{
+	fprintf(out, "usage: herald [-v] [-c config] command [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < HERALD_NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", herald_commands[i].name,
+		    herald_commands[i].summary);
+	fprintf(out, "\n'herald command --help' describes a command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	int ch;
+
+	log_open("herald", 0, LOG_TO_STDERR);
+	while ((ch = getopt(argc, argv, "+c:hv")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			herald_usage(stdout);
+			return EX_OK;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		default:
+			herald_usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		herald_usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0) {
+		herald_usage(stdout);
+		return EX_OK;
+	}
+	for (size_t i = 0; i < HERALD_NCOMMANDS; i++) {
+		if (strcmp(argv[0], herald_commands[i].name) == 0) {
+			optind = 1;	/* each subcommand parses its own options */
+			return herald_commands[i].run(config_path, argc, argv);
+		}
+	}
+	fprintf(stderr, "herald: unknown command '%s'\n", argv[0]);
+	herald_usage(stderr);
+	return EX_USAGE;
+}
