@@ -15,7 +15,6 @@
 #define HERALD_CONFIG_H
 
 #include <stdbool.h>
-#include <stdio.h>
 
 #include "buf.h"
 
@@ -51,6 +50,8 @@ void config_free(struct config *cf);
 const char *config_str(const struct config *cf, enum config_param id);
 long long config_int(const struct config *cf, enum config_param id);
 bool config_bool(const struct config *cf, enum config_param id);
+/* Whether the value was set by a file rather than being a default. */
+bool config_explicit(const struct config *cf, enum config_param id);
 
 /* Parameter metadata. */
 const char *config_name(enum config_param id);
@@ -62,9 +63,5 @@ int config_lookup(const char *name);
 /* Set one parameter from text, checked as a file value would be. */
 int config_set(struct config *cf, enum config_param id, const char *value,
 	    const char *origin, struct buf *err);
-
-/* "name = value" for each parameter (all when names is empty), like postconf. */
-int config_print(FILE *out, const struct config *cf, char **names, int nnames,
-	    struct buf *err);
 
 #endif
