@@ -116,6 +116,9 @@ log_escape(char *dst, size_t size, const char *src)
 	dst[o] = '\0';
 }
 
+static void log_emit(int, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_emit(int priority, const char *label, const char *fmt, va_list ap)
 {
@@ -140,7 +143,8 @@ log_emit(int priority, const char *label, const char *fmt, va_list ap)
 
 	if (log_where & LOG_TO_SYSLOG)
 		syslog(priority, "%s", clean);
-	if (log_where & LOG_TO_STDERR)
+	if ((log_where & LOG_TO_STDERR) ||
+	    ((log_where & LOG_PROBLEMS_TO_STDERR) && priority <= LOG_WARNING))
 		fprintf(stderr, "%s: %s\n", log_progname, clean);
 	errno = saved_errno;
 }

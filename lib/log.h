@@ -16,6 +16,7 @@
 
 #define LOG_TO_SYSLOG	0x1
 #define LOG_TO_STDERR	0x2
+#define LOG_PROBLEMS_TO_STDERR 0x4	/* warnings and worse also on stderr */
 
 #define LOG_LINE_MAX	2048
 
