@@ -27,7 +27,7 @@ WARN		= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wformat=2 -Wvla
 OPT		= -O2
 CFLAGS		= -std=c17 -g $(OPT) $(WARN)
-CPPFLAGS	= -D_GNU_SOURCE -Ilib -Itest/util -I$(BUILD)/gen \
+CPPFLAGS	= -D_GNU_SOURCE -Ilib -Ispool-layout -Itest/util -I$(BUILD)/gen \
 		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"'
 LDFLAGS		= -Wl,--as-needed
 ifeq ($(SAN),1)
@@ -116,7 +116,8 @@ $(BUILD)/libherald.a: $(LIB_OBJS)
 
 .SECONDARY:
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$$*/*.c)) $(BUILD)/libherald.a
+$(BUILD)/bin/%: $$(addsuffix .o,$$(basename $$(addprefix $(BUILD)/,$$(wildcard cmd/$$*/*.c)))) \
+	    $(BUILD)/libherald.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -19,7 +19,7 @@
 
 static const struct {
 	const char *name;
-	int (*run)(const char *config_path, int argc, char **argv);
+	int (*run)(const char *cfpath, int argc, char **argv);
 	const char *summary;
 } herald_commands[] = {
 	{ "config", herald_config_cmd, "print the effective or default site parameters" },
@@ -42,14 +42,14 @@ herald_usage(FILE *out)
 int
 main(int argc, char **argv)
 {
-	const char *config_path = NULL;
+	const char *cfpath = NULL;
 	int ch;
 
 	log_open("herald", 0, LOG_TO_STDERR);
 	while ((ch = getopt(argc, argv, "+c:hv")) != -1) {
 		switch (ch) {
 		case 'c':
-			config_path = optarg;
+			cfpath = optarg;
 			break;
 		case 'h':
 			herald_usage(stdout);
@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < HERALD_NCOMMANDS; i++) {
 		if (strcmp(argv[0], herald_commands[i].name) == 0) {
 			optind = 1;	/* each subcommand parses its own options */
-			return herald_commands[i].run(config_path, argc, argv);
+			return herald_commands[i].run(cfpath, argc, argv);
 		}
 	}
 	fprintf(stderr, "herald: unknown command '%s'\n", argv[0]);

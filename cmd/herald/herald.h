@@ -8,8 +8,8 @@
 #ifndef HERALD_CMD_H
 #define HERALD_CMD_H
 
-int herald_config_cmd(const char *config_path, int argc, char **argv);
-int herald_spool_cmd(const char *config_path, int argc, char **argv);
-int herald_db_cmd(const char *config_path, int argc, char **argv);
+int herald_config_cmd(const char *cfpath, int argc, char **argv);
+int herald_spool_cmd(const char *cfpath, int argc, char **argv);
+int herald_db_cmd(const char *cfpath, int argc, char **argv);
 
 #endif

@@ -143,21 +143,22 @@ test_unescape(char *s)
 
 /* Split one line on tabs into a NULL-terminated array of copies. */
 static char **
-test_tsv_split(char *line, int unescape, int *count)
+test_tsv_split(char *line, int unescape, int *count, size_t **lens)
 {
 	char **cells = NULL;
 	int n = 0;
 	char *p = line;
 
+	*lens = NULL;
 	for (;;) {
 		char *tab = strchr(p, '\t');
 
 		if (tab)
 			*tab = '\0';
 		cells = xreallocarray(cells, (size_t)n + 2, sizeof *cells);
+		*lens = xreallocarray(*lens, (size_t)n + 1, sizeof **lens);
 		cells[n] = xstrdup(p);
-		if (unescape)
-			test_unescape(cells[n]);
+		(*lens)[n] = unescape ? test_unescape(cells[n]) : strlen(cells[n]);
 		n++;
 		if (tab == NULL)
 			break;
@@ -187,20 +188,28 @@ test_tsv_load(const char *path, int unescape)
 
 		if (len && line[len - 1] == '\r')
 			line[len - 1] = '\0';
+		size_t *lens;
+
 		if (t->cols == NULL) {
-			t->cols = test_tsv_split(line, 0, &t->ncols);
+			t->cols = test_tsv_split(line, 0, &t->ncols, &lens);
+			free(lens);
 			continue;
 		}
 		t->rows = xreallocarray(t->rows, (size_t)t->nrows + 1, sizeof *t->rows);
-		t->rows[t->nrows] = test_tsv_split(line, unescape, &n);
+		t->lens = xreallocarray(t->lens, (size_t)t->nrows + 1, sizeof *t->lens);
+		t->rows[t->nrows] = test_tsv_split(line, unescape, &n, &lens);
 		/* Pad short rows so every column index is valid. */
 		if (n < t->ncols) {
 			t->rows[t->nrows] = xreallocarray(t->rows[t->nrows],
 			    (size_t)t->ncols + 1, sizeof(char *));
-			for (; n < t->ncols; n++)
+			lens = xreallocarray(lens, (size_t)t->ncols, sizeof *lens);
+			for (; n < t->ncols; n++) {
 				t->rows[t->nrows][n] = xstrdup("");
+				lens[n] = 0;
+			}
 			t->rows[t->nrows][n] = NULL;
 		}
+		t->lens[t->nrows] = lens;
 		t->nrows++;
 	}
 	buf_free(&b);
@@ -232,9 +241,12 @@ test_tsv_free(struct tsv *t)
 	if (t == NULL)
 		return;
 	test_free_cells(t->cols);
-	for (int i = 0; i < t->nrows; i++)
+	for (int i = 0; i < t->nrows; i++) {
 		test_free_cells(t->rows[i]);
+		free(t->lens[i]);
+	}
 	free(t->rows);
+	free(t->lens);
 	free(t);
 }
 

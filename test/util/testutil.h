@@ -31,6 +31,7 @@ struct tsv {
 	char	**cols;		/* column names */
 	int	  ncols;
 	char	***rows;	/* rows[i][j], unescaped */
+	size_t	**lens;	/* lens[i][j]: the cell's length (it may hold NUL bytes) */
 	int	  nrows;
 };
 /*

@@ -1,0 +1,116 @@
+/*
+ * store - the PostgreSQL database that Herald's hosts share.
+ *
+ * One struct store is one libpq connection. Every statement with values
+ * goes through PQexecParams: values never become SQL text. Functions return
+ * STORE_OK, or one of two failures the caller maps to an exit status:
+ *
+ *   STORE_TEMP   a retry can fix it: the server cannot be reached, the
+ *                connection dropped, a deadlock, a serialization failure,
+ *                a shutdown, a timeout (callers exit EX_TEMPFAIL);
+ *   STORE_ERROR  it will fail again: a constraint, a bad value, a bug.
+ *
+ * Nothing here exits; each failure is logged once through log.h, and its
+ * text and SQLSTATE stay readable until the next statement.
+ *
+ * Reconnection: a connection found dead before a statement is sent (the
+ * server was restarted, an administrator ended the session) is
+ * re-established once, and the statement runs on the new connection.
+ * Inside a transaction that is an error instead: the transaction is lost,
+ * every further statement fails with STORE_TEMP until store_rollback().
+ * A connection that drops while a statement runs fails that statement with
+ * STORE_TEMP (whether it committed is unknown, so it is not re-sent); the
+ * next statement reconnects.
+ */
+#ifndef HERALD_STORE_H
+#define HERALD_STORE_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#define STORE_OK	0
+#define STORE_ERROR	(-1)
+#define STORE_TEMP	(-2)
+
+/* The number of elements of a parameter array, for the nparams arguments. */
+#define STORE_NPARAMS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
+struct store;
+
+/*
+ * Connect. appname shows in pg_stat_activity unless conninfo names one.
+ * A conninfo that does not parse is STORE_ERROR; a server that cannot be
+ * reached (or refuses the login) is STORE_TEMP. *stp is NULL on failure.
+ */
+int	store_open(const char *conninfo, const char *appname, struct store **stp);
+void	store_close(struct store *st);
+
+/* The text and SQLSTATE of the last failure ("" when none). */
+const char *store_error(const struct store *st);
+const char *store_sqlstate(const struct store *st);
+
+/*
+ * The general form, PQexecParams itself: lengths and formats may be NULL
+ * (all text); result_format 1 asks for binary results. The result must
+ * have status expect; then *res (if res is not NULL) holds it for the
+ * caller to PQclear(), else *res is NULL.
+ */
+int	store_exec(struct store *st, const char *sql, int nparams,
+	    const char *const *values, const int *lengths, const int *formats,
+	    int result_format, ExecStatusType expect, PGresult **res);
+/* A command with text parameters; *affected (may be NULL) gets the row count. */
+int	store_cmd(struct store *st, const char *sql, int nparams,
+	    const char *const *params, long long *affected);
+/* A query with text parameters; the caller PQclear()s *res. */
+int	store_query(struct store *st, const char *sql, int nparams,
+	    const char *const *params, PGresult **res);
+/*
+ * A query that returns one column and at most one row. *value is a copy
+ * of the text (free it), or NULL for no row or an SQL NULL.
+ */
+int	store_scalar(struct store *st, const char *sql, int nparams,
+	    const char *const *params, char **value);
+/* The same for an integer; no row, NULL or non-numbers are STORE_ERROR. */
+int	store_scalar_int(struct store *st, const char *sql, int nparams,
+	    const char *const *params, long long *value);
+
+/*
+ * Transactions. store_commit() fails (STORE_ERROR) when the server rolled
+ * back instead, after an error inside the transaction. store_rollback()
+ * always ends the transaction on our side, even without a connection.
+ */
+int	store_begin(struct store *st);
+int	store_commit(struct store *st);
+int	store_rollback(struct store *st);
+int	store_in_transaction(const struct store *st);
+
+/*
+ * Schema migrations, compiled in from lib/migrations/NNNN_name.sql by
+ * scripts/embed-migrations.sh, in ascending version order.
+ */
+struct store_migration {
+	int		 version;	/* NNNN */
+	const char	*name;		/* name */
+	const char	*sql;		/* the file */
+};
+
+extern const struct store_migration store_migrations[];
+extern const size_t store_migrations_count;
+
+/* The version this program knows: the last migration's, or 0. */
+int	store_schema_latest(void);
+/* The database's version: 0 for an empty database. */
+int	store_schema_version(struct store *st, int *version);
+
+typedef void store_migrate_fn(const struct store_migration *m, void *arg);
+
+/*
+ * Apply, in order, each migration above the database's version, each in
+ * its own transaction under an advisory lock (hosts migrating at once
+ * wait for each other, and then find nothing to do). applied (may be NULL)
+ * is called after each commit.
+ */
+int	store_migrate(struct store *st, store_migrate_fn *applied, void *arg);
+
+#endif
