@@ -93,10 +93,11 @@ fuzz-build:
 	    CFLAGS_EXTRA='-fsanitize=fuzzer-no-link,address,undefined' fuzz-targets
 
 CFLAGS		+= $(CFLAGS_EXTRA)
-FUZZ_BINS	= $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_BINS	= $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/%)
 fuzz-targets: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%_fuzz: $(BUILD)/test/fuzz/%_fuzz.o $(BUILD)/libherald.a
+$(BUILD)/%_fuzz: $(BUILD)/test/fuzz/%_fuzz.o $(BUILD)/libherald.a
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/%.o: %.c

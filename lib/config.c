@@ -493,29 +493,34 @@ config_walk(struct config_reader *r)
 }
 
 struct config *
-config_load_over(const struct config *base, const char *path, struct buf *err)
+config_load_text(const struct config *base, const char *origin, const char *text,
+    size_t len, struct buf *err)
 {
-	struct buf text = BUF_INIT(CONFIG_FILE_MAX);
-	struct config_reader r = { .path = path, .err = err };
+	struct config_reader r = { .path = origin, .err = err };
 
-	if (config_read_file(path, &text, err) < 0) {
-		buf_free(&text);
-		return NULL;
-	}
 	r.cf = base ? config_copy(base) : config_defaults();
 	yaml_parser_initialize(&r.parser);
-	yaml_parser_set_input_string(&r.parser, (const unsigned char *)buf_cstr(&text),
-	    text.len);
+	yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
 	if (config_walk(&r) < 0 || r.errors > 0) {
 		yaml_parser_delete(&r.parser);
-		buf_free(&text);
 		config_free(r.cf);
 		return NULL;
 	}
 	yaml_parser_delete(&r.parser);
-	buf_free(&text);
 	config_derive(r.cf);
 	return r.cf;
+}
+
+struct config *
+config_load_over(const struct config *base, const char *path, struct buf *err)
+{
+	struct buf text = BUF_INIT(CONFIG_FILE_MAX);
+	struct config *cf = NULL;
+
+	if (config_read_file(path, &text, err) == 0)
+		cf = config_load_text(base, path, buf_cstr(&text), text.len, err);
+	buf_free(&text);
+	return cf;
 }
 
 struct config *

@@ -45,6 +45,9 @@ struct config *config_load(const char *path, struct buf *err);
 /* A copy of base with the file applied over it (for virtual domains). */
 struct config *config_load_over(const struct config *base, const char *path,
 	    struct buf *err);
+/* The same from text in memory; origin names it in errors. */
+struct config *config_load_text(const struct config *base, const char *origin,
+	    const char *text, size_t len, struct buf *err);
 void config_free(struct config *cf);
 
 const char *config_str(const struct config *cf, enum config_param id);

@@ -263,7 +263,7 @@ intake_main(int argc, char **argv, enum spool_id spool)
 	struct buf err = BUF_INIT(64 * 1024);
 	struct config *cf;
 	struct spool s;
-	int status;
+	int status = EX_TEMPFAIL;
 
 	/* A file size limit must fail a write (EFBIG, exit 75), not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -272,18 +272,18 @@ intake_main(int argc, char **argv, enum spool_id spool)
 	log_open(in.program, LOG_MAIL, LOG_TO_SYSLOG | LOG_PROBLEMS_TO_STDERR);
 	if ((cf = config_load(config_path(in.config_option), &err)) == NULL) {
 		log_error("configuration: %s", buf_cstr(&err));
-		return EX_TEMPFAIL;
+		goto out;
 	}
 	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
 	in.max_size = config_int(cf, CF_QUEUE_MAX_SIZE);
 	if (spool_open(&s, config_str(cf, CF_SPOOL_DIRECTORY), spool,
 	    config_str(cf, CF_MYHOSTNAME), &err) < 0) {
 		log_error("%s", buf_cstr(&err));
-		config_free(cf);
-		return EX_TEMPFAIL;
+		goto out;
 	}
 	status = intake_store(&in, &s);
 	spool_close(&s);
+out:
 	config_free(cf);
 	free(in.sender);
 	buf_free(&err);
