@@ -157,7 +157,6 @@ spool_open(struct spool *s, const char *root, enum spool_id id,
 		return -1;
 	}
 	s->host = spool_clean_host(hostname);
-	s->worker = spool_worker_id(s->host);
 	return 0;
 }
 
@@ -462,6 +461,9 @@ int
 spool_claim(struct spool *s, const char *name, struct spool_entry *e)
 {
 	memset(e, 0, sizeof *e);
+	/* Named on the first claim: writers such as queue(8) never need it. */
+	if (s->worker == NULL)
+		s->worker = spool_worker_id(s->host);
 	if (strlen(name) > SPOOL_NAME_MAX || strchr(name, '/') != NULL ||
 	    (size_t)snprintf(e->claimed, sizeof e->claimed, "%s,%s", name, s->worker) >=
 	    sizeof e->claimed) {

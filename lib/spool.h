@@ -53,7 +53,7 @@ struct spool {
 	int		 tmp_fd, new_fd, cur_fd;	/* the three directories */
 	int		 bad_tmp_fd, bad_new_fd;	/* where failures go */
 	char		*host;		/* this host, as it appears in names */
-	char		*worker;	/* this process's claim suffix */
+	char		*worker;	/* this process's claim suffix, set by the first claim */
 };
 
 struct spool_envelope {
