@@ -130,6 +130,10 @@ install: build
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(filter-out $(BUILD)/bin/herald,$(BINS)) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(BUILD)/bin/herald $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(SYSCONFDIR)
+	# An empty file means every default; an existing one is never replaced.
+	test -e $(DESTDIR)$(SYSCONFDIR)/herald.yaml || \
+	    printf '# herald.yaml(5): see herald config -d -x\n' > $(DESTDIR)$(SYSCONFDIR)/herald.yaml
 
 clean:
 	rm -rf build

@@ -210,7 +210,7 @@ config_check(const struct config_def *d, const char *text, long long *num,
 		return 0;
 	case CONFIG_FACILITY:
 		if (log_facility_code(text) < 0)
-			return (*why = "expected a syslog facility (mail, daemon, local0..local7)"), -1;
+			return (*why = "expected a syslog facility (mail, daemon, user, local0..local7)"), -1;
 		return 0;
 	}
 	return (*why = "unknown type"), -1;

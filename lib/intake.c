@@ -177,8 +177,11 @@ intake_envelope_from_head(struct intake *in, const struct buf *head)
 		len = intake_line_len(p + off, head->len - off);
 		in->sender = intake_clean_sender(p + off + 12, len - 12);
 	}
-	if (in->sender == NULL)
+	if (in->sender == NULL) {
+		log_warn("no envelope sender (no -f, $SENDER, From_ line or Return-Path): "
+		    "stored as the null sender");
 		in->sender = xstrdup("");
+	}
 	return off;
 }
 
@@ -256,6 +259,17 @@ intake_store(struct intake *in, struct spool *s)
 	return EX_OK;
 }
 
+/* Configuration errors come one per line: log them so. */
+static void
+intake_log_lines(struct buf *err)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(err->data ? err->data : "", "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save))
+		log_error("configuration: %s", line);
+}
+
 int
 intake_main(int argc, char **argv, enum spool_id spool)
 {
@@ -271,7 +285,7 @@ intake_main(int argc, char **argv, enum spool_id spool)
 	intake_parse_args(&in, argc, argv);
 	log_open(in.program, LOG_MAIL, LOG_TO_SYSLOG | LOG_PROBLEMS_TO_STDERR);
 	if ((cf = config_load(config_path(in.config_option), &err)) == NULL) {
-		log_error("configuration: %s", buf_cstr(&err));
+		intake_log_lines(&err);
 		goto out;
 	}
 	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));

@@ -295,6 +295,20 @@ spool_buffer(struct spool_writer *w, const void *data, size_t n)
 	return 0;
 }
 
+/*
+ * Run as root (by hand, or by a misconfigured MTA), a writer would leave
+ * entries the daemons cannot read: give them to the owner of the spool.
+ */
+static int
+spool_give_to_owner(struct spool *s, int fd)
+{
+	struct stat st;
+
+	if (fstat(s->tmp_fd, &st) < 0 || fchown(fd, st.st_uid, st.st_gid) < 0)
+		return -1;
+	return 0;
+}
+
 int
 spool_create(struct spool *s, int priority, const struct spool_envelope *env,
     struct spool_writer *w)
@@ -316,6 +330,10 @@ spool_create(struct spool *s, int priority, const struct spool_envelope *env,
 	if (w->fd < 0)
 		return -1;
 	w->spool = s;
+	if (geteuid() == 0 && spool_give_to_owner(s, w->fd) < 0) {
+		spool_abort(w);
+		return -1;
+	}
 	w->pending = xmalloc(SPOOL_WRITE_CHUNK);
 	buf_printf(&header, "%srecipient: %s\nsender: %s\nreceived: %lld.%06ld\n"
 	    "host: %s\nprogram: %s\nsize: %0*d\n\n", SPOOL_MAGIC, env->recipient,
@@ -702,6 +720,10 @@ spool_write_reason(struct spool *s, const char *base, const char *program,
 	unlinkat(s->bad_tmp_fd, buf_cstr(&name), 0);
 	fd = openat(s->bad_tmp_fd, buf_cstr(&name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    SPOOL_FILE_MODE);
+	if (fd >= 0 && geteuid() == 0 && spool_give_to_owner(s, fd) < 0) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd >= 0 && spool_write_all(fd, text.data, text.len) == 0 && fsync(fd) == 0 &&
 	    close(fd) == 0) {
 		fd = -1;

@@ -120,11 +120,20 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "nothing left after an unwritable spool" test "$(count "$T/spool")" -eq 0
 	runuser -u nobody -- "$BIN/queue" -c "$T/herald.yaml" l@x.org < "$msg"; st=$?
 	check "as the spool's owner it works again" test "$st" -eq 0 -a "$(count "$T/spool/msg/new")" -eq 1
+	clear_spools
+	"$BIN/queue" -c "$T/herald.yaml" l@x.org < "$msg"
+	check "an entry written by root belongs to the spool's owner" \
+	    test "$(stat -c %U "$(entry msg)")" = nobody
 	chown -R "$(id -u)" "$T/spool"
 	clear_spools
 else
 	echo "skip - unwritable spool (needs root to run queue as another user)"
 fi
+
+printf 'Subject: no sender\n\nx\n' | env -u SENDER "$BIN/queue" l@x.org 2>"$T/err"
+check "no sender at all: the null sender, with a warning" \
+    sh -c "[ -z \"\$(sed -n 's/^sender: //p;/^\$/q' '$(entry msg)')\" ] && grep -q 'null sender' '$T/err'"
+clear_spools
 
 # 7. an empty message is spooled (distribute decides what to do with it)
 "$BIN/queue" l@x.org < /dev/null; st=$?

@@ -75,6 +75,9 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < HERALD_NCOMMANDS; i++) {
 		if (strcmp(argv[0], herald_commands[i].name) == 0) {
 			optind = 1;	/* each subcommand parses its own options */
+			if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+			    strcmp(argv[1], "help") == 0))
+				argv[1] = "-h";
 			return herald_commands[i].run(cfpath, argc, argv);
 		}
 	}

@@ -61,9 +61,13 @@ herald_spool_cmd(const char *cfpath, int argc, char **argv)
 	struct config *cf;
 	int rc;
 
+	if (argc == 2 && strcmp(argv[1], "-h") == 0) {
+		spool_cmd_usage(stdout);
+		return EX_OK;
+	}
 	if (argc != 2 || strcmp(argv[1], "init") != 0) {
-		spool_cmd_usage(argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-		return argc == 2 && strcmp(argv[1], "--help") == 0 ? EX_OK : EX_USAGE;
+		spool_cmd_usage(stderr);
+		return EX_USAGE;
 	}
 	if ((cf = config_load(config_path(cfpath), &err)) == NULL) {
 		fprintf(stderr, "%s", buf_cstr(&err));
