@@ -1013,6 +1013,28 @@ addr_cls_atom(struct addr_cls *c, int *nonascii)
 	return c->pos - start;
 }
 
+/*
+ * After an element of a dot-atom: comments and blanks, then a dot if there
+ * is one. Returns the character that follows (as addr_cls_peek does, '.'
+ * when a dot was taken) or -2 on error; com and fws tell what preceded it.
+ */
+static int
+addr_cls_dot(struct addr_cls *c, int *com, int *fws)
+{
+	if (addr_cls_cfws(c, com, fws) < 0)
+		return -2;
+	if (addr_cls_peek(c) != '.')
+		return addr_cls_peek(c);
+	if (*com || *fws)
+		addr_note(c, ADDR_DEPRECATED, "comment or blank before a dot");
+	c->pos++;
+	if (addr_cls_cfws(c, com, fws) < 0)
+		return -2;
+	if (*com || *fws)
+		addr_note(c, ADDR_DEPRECATED, "comment or blank after a dot");
+	return '.';
+}
+
 /* The local part up to and including '@'; *local_len as written. */
 static int
 addr_cls_local(struct addr_cls *c, size_t *local_len)
@@ -1045,18 +1067,10 @@ addr_cls_local(struct addr_cls *c, size_t *local_len)
 			return addr_cls_fail(c, "character not allowed");
 		elems++;
 		len += n;
-		if (addr_cls_cfws(c, &com, &fws) < 0)
+		if ((ch = addr_cls_dot(c, &com, &fws)) == -2)
 			return -1;
-		ch = addr_cls_peek(c);
 		if (ch == '.') {
-			if (com || fws)
-				addr_note(c, ADDR_DEPRECATED, "comment or blank before a dot");
-			c->pos++;
 			len++;
-			if (addr_cls_cfws(c, &com, &fws) < 0)
-				return -1;
-			if (com || fws)
-				addr_note(c, ADDR_DEPRECATED, "comment or blank after a dot");
 			if (addr_cls_peek(c) == '.')
 				return addr_cls_fail(c, "two dots in a row");
 			if (addr_cls_peek(c) == '@')
@@ -1295,18 +1309,10 @@ addr_cls_domain(struct addr_cls *c, size_t *domain_len)
 		len += n;
 		last = c->s + start;
 		last_len = n;
-		if (addr_cls_cfws(c, &com, &fws) < 0)
+		if ((ch = addr_cls_dot(c, &com, &fws)) == -2)
 			return -1;
-		ch = addr_cls_peek(c);
 		if (ch == '.') {
-			if (com || fws)
-				addr_note(c, ADDR_DEPRECATED, "comment or blank before a dot");
-			c->pos++;
 			len++;
-			if (addr_cls_cfws(c, &com, &fws) < 0)
-				return -1;
-			if (com || fws)
-				addr_note(c, ADDR_DEPRECATED, "comment or blank after a dot");
 			continue;
 		}
 		if (ch < 0) {

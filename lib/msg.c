@@ -1083,3 +1083,19 @@ msg_part_decode(const struct msg *m, const struct msg_part *p, struct buf *out)
 		return buf_append(out, body, len);
 	}
 }
+
+int
+msg_tree_format(const struct msg_part *p, struct buf *out)
+{
+	if (buf_printf(out, "%s/%s", p->ctype.type, p->ctype.subtype) < 0)
+		return -1;
+	if (p->child == NULL)
+		return 0;
+	if (buf_putc(out, '[') < 0)
+		return -1;
+	for (const struct msg_part *c = p->child; c; c = c->next) {
+		if (msg_tree_format(c, out) < 0 || (c->next && buf_putc(out, ',') < 0))
+			return -1;
+	}
+	return buf_putc(out, ']');
+}

@@ -152,6 +152,8 @@ void	msg_free(struct msg *m);
 const char *msg_defect_name(unsigned int bit);
 /* Append the names of the bits in defects, comma-separated. 0 or -1. */
 int	msg_defects_format(unsigned int defects, struct buf *out);
+/* The MIME tree as "type/sub[child,child]" (the corpora's notation). */
+int	msg_tree_format(const struct msg_part *p, struct buf *out);
 
 /* Header fields of a part (part NULL: the root). */
 

@@ -33,22 +33,6 @@
 #define CPYTHON_BOUNDARY_FLOOR	48
 #define CPYTHON_CHARSETS_FLOOR	48
 
-/* The tree in the notation of the corpora: type/sub[child,child]. */
-static void
-tree(const struct msg_part *p, struct buf *out)
-{
-	buf_printf(out, "%s/%s", p->ctype.type, p->ctype.subtype);
-	if (p->child == NULL)
-		return;
-	buf_putc(out, '[');
-	for (const struct msg_part *c = p->child; c; c = c->next) {
-		tree(c, out);
-		if (c->next)
-			buf_putc(out, ',');
-	}
-	buf_putc(out, ']');
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -169,7 +153,7 @@ test_cpython(void **state)
 		walk(m);
 
 		buf_reset(&got);
-		tree(m->root, &got);
+		msg_tree_format(m->root, &got);
 		n_tree += compare("mime_tree", row[c_file], buf_cstr(&got), row[c_tree]);
 		buf_reset(&got);
 		buf_printf(&got, "%zu", leaves(m));

@@ -18,22 +18,6 @@
 #include "mime.h"
 #include "msg.h"
 
-/* The tree in the notation of the corpora: type/sub[child,child]. */
-static void
-tree(const struct msg_part *p, struct buf *out)
-{
-	buf_printf(out, "%s/%s", p->ctype.type, p->ctype.subtype);
-	if (p->child == NULL)
-		return;
-	buf_putc(out, '[');
-	for (const struct msg_part *c = p->child; c; c = c->next) {
-		tree(c, out);
-		if (c->next)
-			buf_putc(out, ',');
-	}
-	buf_putc(out, ']');
-}
-
 static double
 now(void)
 {
@@ -61,7 +45,7 @@ check_case(const struct msg_case *c, const char *in, size_t len)
 	struct buf b = BUF_INIT(1 << 20);
 
 	assert_non_null(m);
-	tree(m->root, &b);
+	msg_tree_format(m->root, &b);
 	if (strcmp(buf_cstr(&b), c->tree) != 0)
 		fail_msg("%s: tree %s, want %s", c->name, buf_cstr(&b), c->tree);
 	if (m->defects != c->defects) {
