@@ -26,6 +26,7 @@ struct intake {
 	const char	*config_option;
 	const char	*recipient;
 	const char	*sender_option;
+	const char	*original;	/* $ORIGINAL_RECIPIENT or $RECIPIENT, if usable */
 	int		 priority;
 	long long	 max_size;
 	char		*sender;
@@ -52,6 +53,26 @@ intake_address_ok(const char *a)
 		if (*p <= 0x20 || *p == 0x7f || *p == '/' || *p == '<' || *p == '>')
 			return 0;
 	return 1;
+}
+
+/*
+ * The address as the MTA received it. An alias cannot pass a VERP return
+ * path's extension (bounce+alice=example.org@) on the command line, but
+ * Postfix, Exim and qmail give it to the pipe in the environment.
+ */
+static void
+intake_original_recipient(struct intake *in)
+{
+	const char *v = getenv("ORIGINAL_RECIPIENT");
+
+	if (v == NULL || *v == '\0')
+		v = getenv("RECIPIENT");
+	if (v == NULL || *v == '\0')
+		return;
+	if (intake_address_ok(v))
+		in->original = v;
+	else
+		log_warn("ignoring a malformed original recipient from the MTA");
 }
 
 static void
@@ -237,6 +258,7 @@ intake_store(struct intake *in, struct spool *s)
 	}
 	off = intake_envelope_from_head(in, &head);
 	env.recipient = (char *)in->recipient;
+	env.original_recipient = (char *)in->original;
 	env.sender = in->sender;
 	env.program = (char *)in->program;
 	if (spool_create(s, in->priority, &env, &w) < 0) {
@@ -284,6 +306,7 @@ intake_main(int argc, char **argv, enum spool_id spool)
 	signal(SIGPIPE, SIG_IGN);
 	intake_parse_args(&in, argc, argv);
 	log_open(in.program, LOG_MAIL, LOG_TO_SYSLOG | LOG_PROBLEMS_TO_STDERR);
+	intake_original_recipient(&in);
 	if ((cf = config_load(config_path(in.config_option), &err)) == NULL) {
 		intake_log_lines(&err);
 		goto out;

@@ -319,7 +319,8 @@ spool_create(struct spool *s, int priority, const struct spool_envelope *env,
 	memset(w, 0, sizeof *w);
 	w->fd = -1;
 	if (priority < 0 || priority > 9 || !spool_field_ok(env->recipient) ||
-	    !spool_field_ok(env->sender) || !spool_field_ok(env->program)) {
+	    !spool_field_ok(env->sender) || !spool_field_ok(env->program) ||
+	    (env->original_recipient && !spool_field_ok(env->original_recipient))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -335,10 +336,12 @@ spool_create(struct spool *s, int priority, const struct spool_envelope *env,
 		return -1;
 	}
 	w->pending = xmalloc(SPOOL_WRITE_CHUNK);
-	buf_printf(&header, "%srecipient: %s\nsender: %s\nreceived: %lld.%06ld\n"
-	    "host: %s\nprogram: %s\nsize: %0*d\n\n", SPOOL_MAGIC, env->recipient,
-	    env->sender, (long long)now.tv_sec, (long)now.tv_usec, s->host,
-	    env->program, SPOOL_SIZE_DIGITS, 0);
+	buf_printf(&header, "%srecipient: %s\n", SPOOL_MAGIC, env->recipient);
+	if (env->original_recipient && *env->original_recipient)
+		buf_printf(&header, "original-recipient: %s\n", env->original_recipient);
+	buf_printf(&header, "sender: %s\nreceived: %lld.%06ld\nhost: %s\n"
+	    "program: %s\nsize: %0*d\n\n", env->sender, (long long)now.tv_sec,
+	    (long)now.tv_usec, s->host, env->program, SPOOL_SIZE_DIGITS, 0);
 	w->header_len = header.len;
 	if (spool_buffer(w, header.data, header.len) < 0) {
 		buf_free(&header);
@@ -569,6 +572,8 @@ spool_apply_field(struct spool_envelope *env, const char *k, size_t kl,
 #define KEY_IS(s) (kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
 	if (KEY_IS("recipient"))
 		return spool_take_field(&env->recipient, v, vl);
+	if (KEY_IS("original-recipient"))
+		return spool_take_field(&env->original_recipient, v, vl);
 	if (KEY_IS("sender"))
 		return spool_take_field(&env->sender, v, vl);
 	if (KEY_IS("host"))
@@ -758,6 +763,7 @@ void
 spool_envelope_free(struct spool_envelope *env)
 {
 	free(env->recipient);
+	free(env->original_recipient);
 	free(env->sender);
 	free(env->host);
 	free(env->program);

@@ -18,6 +18,8 @@
  *
  *   HERALD-SPOOL 1\n
  *   recipient: list@example.org\n	the address the MTA delivered to
+ *   original-recipient: ...\n	optional: the address before aliasing, with
+ *					its extension (bounce+token@...), when known
  *   sender: alice@example.org\n	envelope sender, empty for <>
  *   received: 1732272000.123456\n	when it was spooled
  *   host: mx1.example.org\n		who spooled it
@@ -58,6 +60,7 @@ struct spool {
 
 struct spool_envelope {
 	char		*recipient;
+	char		*original_recipient;	/* as the MTA received it (VERP), or NULL */
 	char		*sender;	/* "" for the null sender */
 	struct timeval	 received;
 	char		*host;

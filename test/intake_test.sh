@@ -67,6 +67,17 @@ clear_spools
 SENDER=env@example.org "$BIN/queue" l@x.org < "$msg"
 check "\$SENDER beats the From_ line" test "$(field "$(entry msg)" sender)" = env@example.org
 clear_spools
+ORIGINAL_RECIPIENT=bounce+alice=example.org@x.org RECIPIENT=other@x.org \
+    "$BIN/bouncequeue" bounce@x.org < "$msg"
+check "the MTA's original recipient (VERP) is kept" \
+    test "$(field "$(entry bounce)" original-recipient)" = bounce+alice=example.org@x.org
+clear_spools
+env -u ORIGINAL_RECIPIENT RECIPIENT=bounce+bob=example.org@x.org "$BIN/bouncequeue" bounce@x.org < "$msg"
+check "else \$RECIPIENT" test "$(field "$(entry bounce)" original-recipient)" = bounce+bob=example.org@x.org
+clear_spools
+RECIPIENT='bad addr' "$BIN/queue" l@x.org < "$msg" 2>/dev/null
+check "a malformed one is left out" test -z "$(field "$(entry msg)" original-recipient)"
+clear_spools
 printf 'Return-Path: <>\nSubject: bounce\n\nx\n' | "$BIN/bouncequeue" l@x.org
 e=$(entry bounce)
 check "bouncequeue writes to the bounce spool" test -n "$e"

@@ -81,8 +81,9 @@ static void
 put(struct spool *s, int prio, const char *rcpt, const char *text, size_t len,
     char *name_out)
 {
-	struct spool_envelope env = { (char *)rcpt, "alice@example.org", { 0, 0 }, NULL,
-	    "spool_test" };
+	struct spool_envelope env = { .recipient = (char *)rcpt,
+	    .original_recipient = "bounce+x=y.org@example.org",
+	    .sender = "alice@example.org", .program = "spool_test" };
 	struct spool_writer w;
 
 	assert_int_equal(spool_create(s, prio, &env, &w), 0);
@@ -120,6 +121,7 @@ test_write_claim_read_done(void **state)
 	assert_int_equal(spool_read(&e, 1 << 20, &msg, &err), 0);
 	assert_string_equal(e.env.recipient, "staff@example.org");
 	assert_string_equal(e.env.sender, "alice@example.org");
+	assert_string_equal(e.env.original_recipient, "bounce+x=y.org@example.org");
 	assert_string_equal(e.env.program, "spool_test");
 	assert_string_equal(e.env.host, "host.example");
 	assert_true(e.env.received.tv_sec > 1700000000);
@@ -163,7 +165,8 @@ static void
 test_abort_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct spool_envelope env = { "l@x.org", "", { 0, 0 }, NULL, "t" };
+	struct spool_envelope env = { .recipient = "l@x.org", .sender = "",
+	    .program = "t" };
 	struct spool_writer w;
 
 	assert_int_equal(spool_create(&f->msg, 5, &env, &w), 0);
@@ -177,8 +180,8 @@ static void
 test_bad_envelopes_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct spool_envelope env = { "l@x.org\nrecipient: evil@x.org", "", { 0, 0 }, NULL,
-	    "t" };
+	struct spool_envelope env = { .recipient = "l@x.org\nrecipient: evil@x.org",
+	    .sender = "", .program = "t" };
 	struct spool_writer w;
 
 	assert_int_equal(spool_create(&f->msg, 5, &env, &w), -1);
