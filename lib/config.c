@@ -265,7 +265,7 @@ config_derive(struct config *cf)
 		buf_printf(&b, "listmaster@%s", cf->v[CF_DOMAIN].text);
 		config_store(&cf->v[CF_LISTMASTER], buf_cstr(&b), 0, 0);
 	}
-	if (!cf->v[CF_MYHOSTNAME].explicit) {
+	if (!cf->v[CF_MYHOSTNAME].explicit && *cf->v[CF_MYHOSTNAME].text == '\0') {
 		if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
 			snprintf(host, sizeof host, "localhost");
 		host[sizeof host - 1] = '\0';

@@ -313,7 +313,7 @@ intake_main(int argc, char **argv, enum spool_id spool)
 	}
 	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
 	in.max_size = config_int(cf, CF_QUEUE_MAX_SIZE);
-	if (spool_open(&s, config_str(cf, CF_SPOOL_DIRECTORY), spool,
+	if (spool_open_writer(&s, config_str(cf, CF_SPOOL_DIRECTORY), spool,
 	    config_str(cf, CF_MYHOSTNAME), &err) < 0) {
 		log_error("%s", buf_cstr(&err));
 		goto out;

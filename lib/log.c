@@ -37,7 +37,7 @@ log_open(const char *progname, int facility, int where)
 	log_where = where;
 	log_facility = facility;
 	if (where & LOG_TO_SYSLOG)
-		openlog(progname, LOG_PID | LOG_NDELAY, facility);
+		openlog(progname, LOG_PID, facility);
 }
 
 void
@@ -48,7 +48,7 @@ log_set_facility(int facility)
 	log_facility = facility;
 	if (log_where & LOG_TO_SYSLOG) {
 		closelog();
-		openlog(log_progname, LOG_PID | LOG_NDELAY, facility);
+		openlog(log_progname, LOG_PID, facility);
 	}
 }
 

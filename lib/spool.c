@@ -120,44 +120,71 @@ spool_open_dir(int at, const char *name)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int
-spool_open(struct spool *s, const char *root, enum spool_id id,
-    const char *hostname, struct buf *err)
+/* Open DIR/sub for each wanted sub; -1 (errno set) if one is missing. */
+static int
+spool_open_subdirs(const char *dir, int *tmp, int *new, int *cur)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), saved;
+
+	if (dfd < 0)
+		return -1;
+	if ((tmp && (*tmp = spool_open_dir(dfd, "tmp")) < 0) ||
+	    (new && (*new = spool_open_dir(dfd, "new")) < 0) ||
+	    (cur && (*cur = spool_open_dir(dfd, "cur")) < 0)) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+/*
+ * A writer (queue, bouncequeue) needs tmp/ and new/ only: every system
+ * call counts when the MTA starts one process per message.
+ */
+static int
+spool_open_mode(struct spool *s, const char *root, enum spool_id id,
+    const char *hostname, int reader, struct buf *err)
 {
 	char path[PATH_MAX];
-	int dfd, bfd;
 
 	memset(s, 0, sizeof *s);
 	s->tmp_fd = s->new_fd = s->cur_fd = s->bad_tmp_fd = s->bad_new_fd = -1;
 	s->id = id;
 	snprintf(path, sizeof path, "%s/%s", root, spool_defs[id].name);
 	s->path = xstrdup(path);
-	snprintf(path, sizeof path, "%s/%s", root, spool_defs[SPOOL_BAD].name);
-	if ((dfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    (bfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		buf_printf(err, "%s: cannot open spool: %s", dfd < 0 ? s->path : path,
+	if (spool_open_subdirs(s->path, &s->tmp_fd, &s->new_fd,
+	    reader ? &s->cur_fd : NULL) < 0) {
+		buf_printf(err, "%s: cannot open spool (tmp, new or cur): %s", s->path,
 		    strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
 		spool_close(s);
 		return -1;
 	}
-	s->tmp_fd = spool_open_dir(dfd, "tmp");
-	s->new_fd = spool_open_dir(dfd, "new");
-	s->cur_fd = spool_open_dir(dfd, "cur");
-	s->bad_tmp_fd = spool_open_dir(bfd, "tmp");
-	s->bad_new_fd = spool_open_dir(bfd, "new");
-	close(dfd);
-	close(bfd);
-	if (s->tmp_fd < 0 || s->new_fd < 0 || s->cur_fd < 0 || s->bad_tmp_fd < 0 ||
-	    s->bad_new_fd < 0) {
-		buf_printf(err, "%s: incomplete spool (tmp, new, cur or bad missing): %s",
-		    s->path, strerror(errno));
+	snprintf(path, sizeof path, "%s/%s", root, spool_defs[SPOOL_BAD].name);
+	if (reader && spool_open_subdirs(path, &s->bad_tmp_fd, &s->bad_new_fd, NULL) < 0) {
+		buf_printf(err, "%s: cannot open spool (tmp or new): %s", path,
+		    strerror(errno));
 		spool_close(s);
 		return -1;
 	}
 	s->host = spool_clean_host(hostname);
 	return 0;
+}
+
+int
+spool_open(struct spool *s, const char *root, enum spool_id id,
+    const char *hostname, struct buf *err)
+{
+	return spool_open_mode(s, root, id, hostname, 1, err);
+}
+
+int
+spool_open_writer(struct spool *s, const char *root, enum spool_id id,
+    const char *hostname, struct buf *err)
+{
+	return spool_open_mode(s, root, id, hostname, 0, err);
 }
 
 void
@@ -180,6 +207,7 @@ int
 spool_init_tree_dir(const char *path, uid_t uid, gid_t gid, struct buf *err)
 {
 	struct stat st;
+	mode_t mode;
 
 	if (mkdir(path, SPOOL_DIR_MODE) < 0 && errno != EEXIST) {
 		buf_printf(err, "%s: cannot create: %s", path, strerror(errno));
@@ -193,7 +221,13 @@ spool_init_tree_dir(const char *path, uid_t uid, gid_t gid, struct buf *err)
 		buf_printf(err, "%s: cannot set owner: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((st.st_mode & 07777) != SPOOL_DIR_MODE && chmod(path, SPOOL_DIR_MODE) < 0) {
+	/*
+	 * Add what the daemons need, take away write access for others, and
+	 * keep a traverse or read bit an administrator gave others (a
+	 * database socket may live under the state directory).
+	 */
+	mode = (st.st_mode & 0005) | SPOOL_DIR_MODE;
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0) {
 		buf_printf(err, "%s: cannot set mode: %s", path, strerror(errno));
 		return -1;
 	}

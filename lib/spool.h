@@ -93,11 +93,14 @@ int spool_lookup(const char *name);
 /* Open ROOT/NAME (it must exist: `herald spool init` creates it). */
 int spool_open(struct spool *s, const char *root, enum spool_id id,
 	    const char *hostname, struct buf *err);
+/* The same for a program that only writes entries (no claim, no reject). */
+int spool_open_writer(struct spool *s, const char *root, enum spool_id id,
+	    const char *hostname, struct buf *err);
 void spool_close(struct spool *s);
 
 /* Create (or repair the modes and owner of) the whole tree under root. */
 int spool_init_tree(const char *root, uid_t uid, gid_t gid, struct buf *err);
-/* One directory of the tree: created if missing, owner and mode 0750 set. */
+/* One directory of the tree: created if missing (0750), owner set, mode repaired. */
 int spool_init_tree_dir(const char *path, uid_t uid, gid_t gid, struct buf *err);
 
 /* Writing. On failure errno says why (ENOSPC, EFBIG, EACCES, ...). */

@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
-BIN=$top/build/bin
+BIN=${BIN:-$top/build/bin}
 D=${HERALD_DEMO_DIR:-/tmp/herald-demo}
 
 step() { printf '\n== %s\n' "$*"; }
@@ -24,7 +24,7 @@ else
 fi
 
 . "$top/test/lib/pg.sh"
-trap 'pg_down "$D/state/pg" >/dev/null 2>&1 || true' EXIT
+trap 'pg_down "$D/state/pg" >/dev/null || true' EXIT
 rm -rf "$D"
 mkdir -p "$D/state"
 chmod 755 "$D" "$D/state"	# the postgres user must reach the socket

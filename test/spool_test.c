@@ -474,10 +474,18 @@ test_open_missing_spool_fails_cleanly(void **state)
 	assert_int_equal(rmdir(path), 0);
 	buf_reset(&err);
 	assert_int_equal(spool_open(&s, f->root, SPOOL_MSG, "h", &err), -1);
-	assert_non_null(strstr(buf_cstr(&err), "incomplete spool"));
-	/* init repairs it */
+	assert_non_null(strstr(buf_cstr(&err), "cannot open spool (tmp, new or cur)"));
+	/* init repairs it: adds 0750, keeps a traverse bit, removes world write */
+	snprintf(path, sizeof path, "%s/msg/new", f->root);
+	assert_int_equal(chmod(path, 0703), 0);
 	buf_reset(&err);
 	assert_int_equal(spool_init_tree(f->root, getuid(), getgid(), &err), 0);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0751);
+	}
 	assert_int_equal(spool_open(&s, f->root, SPOOL_MSG, "h", &err), 0);
 	spool_close(&s);
 	buf_free(&err);

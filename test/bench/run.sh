@@ -80,6 +80,18 @@ bench_mlmmj() {
 	done
 }
 
+# The ceiling of any one-process-per-message intake on this machine: the
+# same loops running /bin/true.
+bench_spawn() {
+	for p in 1 4; do
+		t0=$(now)
+		feed $p /bin/true
+		t1=$(now)
+		echo "bench spawn_ceiling_p$p: $(rate "$N" "$t0" "$t1") processes/s (/bin/true in the same loop)"
+	done
+}
+
 echo "# $N messages of $(wc -c < "$T/post.eml") bytes, one process each, on $(nproc) cores"
+bench_spawn
 bench_queue
 bench_mlmmj

@@ -1,0 +1,27 @@
+#!/bin/sh
+# demo_test - `make demo`'s script works and cleans up after itself: the
+# entry is spooled, the full-disk case exits 75, no database server is left.
+#
+#	BIN=build/bin sh test/demo_test.sh
+set -u
+BIN=$(cd "${BIN:-build/bin}" && pwd) || exit 1
+D=$(mktemp -d /tmp/hdemo.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+nfail=0
+check() {
+	d=$1; shift
+	if "$@"; then echo "ok - $d"; else echo "not ok - $d"; nfail=$((nfail + 1)); fi
+}
+
+BIN=$BIN HERALD_DEMO_DIR=$D sh scripts/demo.sh > "$D.log" 2>&1; st=$?
+check "the demo runs to the end" test "$st" -eq 0
+check "it spools the sample message" grep -q '^recipient: staff@lists.example.org$' "$D.log"
+check "it shows the full disk refused with 75" grep -q 'queue exited 75 ; entries in msg/tmp: 0' "$D.log"
+check "it migrated the schema" grep -q '^pending: none$' "$D.log"
+# "[p]" keeps pgrep from finding this very command line.
+check "no database server is left running" \
+    sh -c "! pgrep -f '[p]ostgres -D $D/' >/dev/null"
+check "the cluster's directory is gone" test ! -e "$D/state/pg"
+[ "$nfail" -eq 0 ] || cat "$D.log"
+rm -f "$D.log"
+[ "$nfail" -eq 0 ]
