@@ -50,7 +50,7 @@ state_directory: $T/state
 mail_owner: $(id -un)
 EOC
 	HERALD_CONFIG=$T/herald.yaml "$BIN/herald" spool init >/dev/null || return 1
-	export HERALD_CONFIG=$T/herald.yaml
+	export HERALD_CONFIG=$T/herald.yaml SENDER=alice@example.org	# as Postfix sets it
 	for p in 1 4; do
 		rm -f "$T"/spool/msg/new/*
 		t0=$(now)
