@@ -28,7 +28,8 @@ WARN		= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 OPT		= -O2
 CFLAGS		= -std=c17 -g $(OPT) $(WARN)
 CPPFLAGS	= -D_GNU_SOURCE -Ilib -Ispool-layout -Itest/util -I$(BUILD)/gen \
-		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"'
+		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"' \
+		  -DHERALD_LIBEXECDIR='"$(LIBEXECDIR)"'
 LDFLAGS		= -Wl,--as-needed
 ifeq ($(SAN),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-sanitize-recover=all \

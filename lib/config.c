@@ -28,12 +28,13 @@ struct config_def {
 	enum config_type type;
 	const char	*def;
 	long long	 min, max;
+	const char	*choices;	/* ENUM: "a|b|c" */
 	const char	*doc;
 };
 
 static const struct config_def config_defs[CONFIG_NPARAMS] = {
-#define CONFIG_PARAM(id, name, type, def, min, max, doc) \
-	{ name, CONFIG_##type, def, min, max, doc },
+#define CONFIG_PARAM(id, name, type, def, min, max, choices, doc) \
+	{ name, CONFIG_##type, def, min, max, choices, doc },
 #include "config_params.h"
 #undef CONFIG_PARAM
 };
@@ -161,6 +162,18 @@ config_check_address(const char *s)
 	return 0;
 }
 
+/* Whether s is one of the '|'-separated choices. */
+static int
+config_in_choices(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *p = choices; p && *p; p += strcspn(p, "|") + (p[strcspn(p, "|")] != 0))
+		if (strcspn(p, "|") == n && strncmp(p, s, n) == 0)
+			return 0;
+	return -1;
+}
+
 static int
 config_has_control(const char *s)
 {
@@ -208,6 +221,10 @@ config_check(const struct config_def *d, const char *text, long long *num,
 		if (config_check_address(text) < 0)
 			return (*why = "expected an address local@domain"), -1;
 		return 0;
+	case CONFIG_ENUM:
+		if (config_in_choices(d->choices, text) < 0)
+			return (*why = "not one of the allowed values"), -1;
+		return 0;
 	case CONFIG_FACILITY:
 		if (log_facility_code(text) < 0)
 			return (*why = "expected a syslog facility (mail, daemon, user, local0..local7)"), -1;
@@ -245,7 +262,10 @@ config_set(struct config *cf, enum config_param id, const char *value,
 		return 0;
 	}
 	if (err != NULL) {
-		if (d->type == CONFIG_INT || d->type == CONFIG_SIZE)
+		if (d->type == CONFIG_ENUM)
+			buf_printf(err, "%s: %s: %s '%s' (%s)\n", origin, d->name, why, value,
+			    d->choices);
+		else if (d->type == CONFIG_INT || d->type == CONFIG_SIZE)
 			buf_printf(err, "%s: %s: %s '%s' (allowed %lld..%lld)\n",
 			    origin, d->name, why, value, d->min, d->max);
 		else
@@ -264,6 +284,16 @@ config_derive(struct config *cf)
 	if (!cf->v[CF_LISTMASTER].explicit) {
 		buf_printf(&b, "listmaster@%s", cf->v[CF_DOMAIN].text);
 		config_store(&cf->v[CF_LISTMASTER], buf_cstr(&b), 0, 0);
+	}
+	if (!cf->v[CF_LISTS_DIRECTORY].explicit) {
+		buf_reset(&b);
+		buf_printf(&b, "%s/lists", cf->v[CF_STATE_DIRECTORY].text);
+		config_store(&cf->v[CF_LISTS_DIRECTORY], buf_cstr(&b), 0, 0);
+	}
+	if (!cf->v[CF_ALIAS_FILE].explicit) {
+		buf_reset(&b);
+		buf_printf(&b, "%s/aliases", cf->v[CF_STATE_DIRECTORY].text);
+		config_store(&cf->v[CF_ALIAS_FILE], buf_cstr(&b), 0, 0);
 	}
 	if (!cf->v[CF_MYHOSTNAME].explicit && *cf->v[CF_MYHOSTNAME].text == '\0') {
 		if (gethostname(host, sizeof host) < 0 || host[0] == '\0')

@@ -20,11 +20,11 @@
 
 enum config_type {
 	CONFIG_STRING, CONFIG_PATH, CONFIG_INT, CONFIG_SIZE, CONFIG_BOOL,
-	CONFIG_HOSTPORT, CONFIG_ADDRESS, CONFIG_FACILITY,
+	CONFIG_HOSTPORT, CONFIG_ADDRESS, CONFIG_FACILITY, CONFIG_ENUM,
 };
 
 enum config_param {
-#define CONFIG_PARAM(id, name, type, def, min, max, doc) CF_##id,
+#define CONFIG_PARAM(id, name, type, def, min, max, choices, doc) CF_##id,
 #include "config_params.h"
 #undef CONFIG_PARAM
 	CONFIG_NPARAMS

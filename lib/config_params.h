@@ -3,32 +3,47 @@
  * parameter is declared. Included by config.h and config.c with
  * CONFIG_PARAM defined as needed.
  *
- * CONFIG_PARAM(id, name, type, default, min, max, doc)
+ * CONFIG_PARAM(id, name, type, default, min, max, choices, doc)
  *   type: STRING, PATH (absolute), INT, SIZE (bytes, k/M/G suffixes),
  *         BOOL, HOSTPORT (host:port), ADDRESS (local@domain),
- *         FACILITY (syslog facility name)
+ *         FACILITY (syslog facility name), ENUM (one of choices)
  *   min, max: bounds for INT and SIZE (ignored otherwise)
+ *   choices: "a|b|c" for ENUM, NULL otherwise
  *   An empty default means "derived": see config_derive() in config.c.
  */
-CONFIG_PARAM(DOMAIN, "domain", STRING, "localhost", 0, 0,
+CONFIG_PARAM(DOMAIN, "domain", STRING, "localhost", 0, 0, NULL,
     "the site's default mail domain, the domain of lists created without one")
-CONFIG_PARAM(LISTMASTER, "listmaster", ADDRESS, "", 0, 0,
+CONFIG_PARAM(LISTMASTER, "listmaster", ADDRESS, "", 0, 0, NULL,
     "address of the site's listmasters (default: listmaster@<domain>)")
-CONFIG_PARAM(MYHOSTNAME, "myhostname", STRING, "", 0, 0,
+CONFIG_PARAM(MYHOSTNAME, "myhostname", STRING, "", 0, 0, NULL,
     "this host's name in spool entry names and logs (default: the system hostname)")
-CONFIG_PARAM(MAIL_OWNER, "mail_owner", STRING, "herald", 0, 0,
+CONFIG_PARAM(MAIL_OWNER, "mail_owner", STRING, "herald", 0, 0, NULL,
     "the Unix user that owns the spools and runs the daemons and queue programs")
-CONFIG_PARAM(SPOOL_DIRECTORY, "spool_directory", PATH, "/var/spool/herald", 0, 0,
+CONFIG_PARAM(SPOOL_DIRECTORY, "spool_directory", PATH, "/var/spool/herald", 0, 0, NULL,
     "root of the spools (msg, bounce, moderation, auth, archive, digest, task, outgoing, bad)")
-CONFIG_PARAM(STATE_DIRECTORY, "state_directory", PATH, "/var/lib/herald", 0, 0,
+CONFIG_PARAM(STATE_DIRECTORY, "state_directory", PATH, "/var/lib/herald", 0, 0, NULL,
     "where Herald keeps its state: lists, archives, keys")
-CONFIG_PARAM(DATABASE, "database", STRING, "dbname=herald", 0, 0,
+CONFIG_PARAM(DATABASE, "database", STRING, "dbname=herald", 0, 0, NULL,
     "PostgreSQL connection string (libpq conninfo or URI)")
-CONFIG_PARAM(RELAY, "relay", HOSTPORT, "127.0.0.1:25", 0, 0,
+CONFIG_PARAM(RELAY, "relay", HOSTPORT, "127.0.0.1:25", 0, 0, NULL,
     "the MTA that outgoing mail is handed to by SMTP, as host:port")
-CONFIG_PARAM(MAX_SIZE, "max_size", SIZE, "5M", 1024, 1099511627776LL,
+CONFIG_PARAM(MAX_SIZE, "max_size", SIZE, "5M", 1024, 1099511627776LL, NULL,
     "largest message a list distributes, in bytes (lists may lower it)")
-CONFIG_PARAM(QUEUE_MAX_SIZE, "queue_max_size", SIZE, "64M", 65536, 1099511627776LL,
+CONFIG_PARAM(QUEUE_MAX_SIZE, "queue_max_size", SIZE, "64M", 65536, 1099511627776LL, NULL,
     "largest message queue and bouncequeue accept from the MTA; larger ones are refused for good")
-CONFIG_PARAM(LOG_FACILITY, "log_facility", FACILITY, "mail", 0, 0,
+CONFIG_PARAM(LOG_FACILITY, "log_facility", FACILITY, "mail", 0, 0, NULL,
     "syslog facility of every Herald program")
+CONFIG_PARAM(LISTS_DIRECTORY, "lists_directory", PATH, "", 0, 0, NULL,
+    "where lists live, as DOMAIN/LIST/config.yaml (default: <state_directory>/lists)")
+CONFIG_PARAM(LIBEXEC_DIRECTORY, "libexec_directory", PATH, HERALD_LIBEXECDIR, 0, 0, NULL,
+    "where queue and bouncequeue are installed, for the lines of the aliases file")
+CONFIG_PARAM(ROBOT_LOCALPART, "robot_localpart", STRING, "sympa", 0, 0, NULL,
+    "local part of each domain's command address (Sympa's 'email'), e.g. sympa@<domain>")
+CONFIG_PARAM(BOUNCE_LOCALPART, "bounce_localpart", STRING, "bounce", 0, 0, NULL,
+    "local part of the VERP return paths, <bounce_localpart>+<token>@<domain>")
+CONFIG_PARAM(ALIAS_FILE, "alias_file", PATH, "", 0, 0, NULL,
+    "the aliases file Herald writes for the MTA (default: <state_directory>/aliases)")
+CONFIG_PARAM(ALIAS_FORMAT, "alias_format", ENUM, "postfix", 0, 0, "postfix|sendmail|exim",
+    "the format of alias_file: postfix and sendmail aliases(5), or an exim aliases file")
+CONFIG_PARAM(ALIAS_REBUILD_COMMAND, "alias_rebuild_command", STRING, "/usr/sbin/postalias", 0, 0, NULL,
+    "run with the alias file's path as last argument after each rewrite; empty for none")

@@ -78,7 +78,9 @@ test_values_and_derived(void **state)
 	    "queue_max_size: 1G\n"
 	    "relay: '[::1]:2525'\n"
 	    "log_facility: local3\n"
-	    "myhostname: mx1.example.org\n"), &err);
+	    "myhostname: mx1.example.org\n"
+	    "alias_format: exim\n"
+	    "state_directory: /srv/herald/state\n"), &err);
 	if (cf == NULL)
 		fail_msg("%s", buf_cstr(&err));
 	assert_string_equal(config_str(cf, CF_DOMAIN), "lists.example.org");
@@ -86,6 +88,9 @@ test_values_and_derived(void **state)
 	assert_int_equal(config_int(cf, CF_MAX_SIZE), 512 * 1024);
 	assert_int_equal(config_int(cf, CF_QUEUE_MAX_SIZE), 1024LL * 1024 * 1024);
 	assert_string_equal(config_str(cf, CF_RELAY), "[::1]:2525");
+	assert_string_equal(config_str(cf, CF_ALIAS_FORMAT), "exim");
+	assert_string_equal(config_str(cf, CF_LISTS_DIRECTORY), "/srv/herald/state/lists");
+	assert_string_equal(config_str(cf, CF_ALIAS_FILE), "/srv/herald/state/aliases");
 	assert_true(config_explicit(cf, CF_DOMAIN));
 	assert_false(config_explicit(cf, CF_LISTMASTER));
 	config_free(cf);
@@ -130,6 +135,8 @@ test_errors_name_file_line_and_key(void **state)
 		{ "- domain\n", ":1: expected a mapping" },
 		{ "domain: [unclosed\n", "YAML syntax error" },
 		{ "? [a, b]\n: c\n", ":1: expected a parameter name" },
+		{ "alias_format: qmail\n", ":1: alias_format: not one of the allowed values 'qmail' (postfix|sendmail|exim)" },
+		{ "alias_format: post\n", ":1: alias_format: not one of the allowed values" },
 	};
 	struct buf err = BUF_INIT(4096);
 
