@@ -89,7 +89,7 @@ config_lookup(const char *name)
 }
 
 /* Parse "123", "5k", "5M", "2G" (powers of 1024) into *out. */
-static int
+int
 config_parse_number(const char *s, int with_unit, long long *out)
 {
 	char *end;
@@ -115,7 +115,7 @@ config_parse_number(const char *s, int with_unit, long long *out)
 	return 0;
 }
 
-static int
+int
 config_parse_bool(const char *s, long long *out)
 {
 	static const char *yes[] = { "yes", "true", "on" }, *no[] = { "no", "false", "off" };

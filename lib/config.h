@@ -63,6 +63,14 @@ enum config_type config_type_of(enum config_param id);
 /* The id of a parameter name; -1 if there is none. */
 int config_lookup(const char *name);
 
+/*
+ * The value parsers, shared with the list configuration (listconf.h):
+ * a whole number, with a k/M/G suffix (powers of 1024) when with_unit is
+ * set; yes/no, true/false, on/off as 1 or 0. -1 if s is none of those.
+ */
+int config_parse_number(const char *s, int with_unit, long long *out);
+int config_parse_bool(const char *s, long long *out);
+
 /* Set one parameter from text, checked as a file value would be. */
 int config_set(struct config *cf, enum config_param id, const char *value,
 	    const char *origin, struct buf *err);
