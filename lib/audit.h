@@ -1,0 +1,53 @@
+/*
+ * audit - the audit log: who did what, to whom, on which list, through
+ * which channel, and how it ended.
+ *
+ * A record is written with the change it describes, in the same
+ * transaction (the caller's): the change and its proof commit together or
+ * not at all. The table (lib/migrations/0001_initial.sql, audit_log)
+ * refuses updates; rows are only added, and purged when they expire.
+ *
+ * details is a JSON object; audit_json_*() build one safely (every string
+ * escaped), so no caller writes JSON by hand.
+ */
+#ifndef HERALD_AUDIT_H
+#define HERALD_AUDIT_H
+
+#include "buf.h"
+#include "store.h"
+
+struct audit_rec {
+	const char	*actor;		/* an address, a Unix user, a daemon */
+	const char	*channel;	/* "cli", "mail", "web", "daemon" */
+	const char	*action;	/* "member.add", "list.create", ... */
+	const char	*target;	/* the address acted on, or NULL */
+	const char	*list_id;	/* lists.id as text, or NULL */
+	const char	*list_address;	/* "name@domain", or NULL */
+	const char	*status;	/* "success" (NULL) or "error" */
+	const char	*error;		/* why, for "error"; or NULL */
+	const char	*details;	/* a JSON object, or NULL for {} */
+};
+
+/* Append one record; the caller's transaction decides its fate. */
+int	audit_write(struct store *st, const struct audit_rec *r);
+
+/*
+ * The actor of a command-line change: the Unix user's name (and the one
+ * who ran sudo, as "root (sudo alice)"), or "uid N" without a passwd
+ * entry. A static string.
+ */
+const char *audit_cli_actor(void);
+
+/*
+ * A JSON object under construction: audit_json_begin(), then string and
+ * integer members, then audit_json_end(). Strings must be valid UTF-8
+ * (the database refuses anything else); control characters are escaped.
+ */
+void	audit_json_begin(struct buf *b);
+void	audit_json_str(struct buf *b, const char *key, const char *value);
+void	audit_json_int(struct buf *b, const char *key, long long value);
+void	audit_json_end(struct buf *b);
+/* A JSON string literal (quotes included), for callers building arrays. */
+void	audit_json_quote(struct buf *b, const char *s);
+
+#endif
