@@ -40,7 +40,8 @@ endif
 
 LIB_SRCS	:= $(wildcard lib/*.c)
 MIGRATIONS	:= $(sort $(wildcard lib/migrations/*.sql))
-LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o) $(if $(MIGRATIONS),$(BUILD)/gen/migrations.o)
+LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o) $(if $(MIGRATIONS),$(BUILD)/gen/migrations.o) \
+		  $(BUILD)/gen/aliases_templates.o
 PROGRAMS	:= $(notdir $(wildcard cmd/*))
 BINS		= $(PROGRAMS:%=$(BUILD)/bin/%)
 TESTUTIL_SRCS	:= $(wildcard test/util/*.c)
@@ -48,8 +49,10 @@ TESTUTIL_OBJS	= $(TESTUTIL_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS	:= $(wildcard test/*_test.c)
 TEST_BINS	= $(TEST_SRCS:test/%.c=$(BUILD)/test/%)
 FUZZ_SRCS	:= $(wildcard test/fuzz/*_fuzz.c)
+BENCH_SRCS	:= $(wildcard test/bench/*_bench.c)
+BENCH_BINS	= $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps build tests san test check demo bench fuzz fuzz-build install clean
+.PHONY: all deps build tests benches san test check demo bench fuzz fuzz-build install clean
 .DEFAULT_GOAL := all
 
 all: build tests
@@ -80,7 +83,7 @@ demo: deps
 	sh scripts/demo.sh
 
 bench: deps
-	$(MAKE) build
+	$(MAKE) build benches
 	sh test/bench/run.sh
 
 fuzz: deps
@@ -105,9 +108,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh scripts/c-string.awk
 	@mkdir -p $(@D)
 	sh scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/aliases_templates.c: aliases/postfix.aliases aliases/exim.aliases \
+	    scripts/embed-text.sh scripts/c-string.awk
+	@mkdir -p $(@D)
+	sh scripts/embed-text.sh aliases_tmpl_postfix aliases/postfix.aliases \
+	    aliases_tmpl_exim aliases/exim.aliases > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
@@ -120,6 +132,12 @@ $(BUILD)/libherald.a: $(LIB_OBJS)
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(addsuffix .o,$$(basename $$(addprefix $(BUILD)/,$$(wildcard cmd/$$*/*.c)))) \
 	    $(BUILD)/libherald.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+benches: $(BENCH_BINS)
+
+$(BUILD)/bench/%_bench: $(BUILD)/test/bench/%_bench.o $(TESTUTIL_OBJS) $(BUILD)/libherald.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -46,4 +46,4 @@ CONFIG_PARAM(ALIAS_FILE, "alias_file", PATH, "", 0, 0, NULL,
 CONFIG_PARAM(ALIAS_FORMAT, "alias_format", ENUM, "postfix", 0, 0, "postfix|sendmail|exim",
     "the format of alias_file: postfix and sendmail aliases(5), or an exim aliases file")
 CONFIG_PARAM(ALIAS_REBUILD_COMMAND, "alias_rebuild_command", STRING, "/usr/sbin/postalias", 0, 0, NULL,
-    "run with the alias file's path as last argument after each rewrite; empty for none")
+    "run with the alias file's path as last argument after each rewrite; 'none' for none")

@@ -57,38 +57,12 @@ cat <<'HEAD'
 
 HEAD
 
-# One string per file: every line becomes "...\n" with backslashes, double
-# quotes and control bytes escaped (octal, always three digits, so that a
-# following digit cannot extend the escape), and "??" broken up so no
-# trigraph can form.
+# One string per file (c-string.awk says how lines are escaped).
 for f in "$@"; do
 	base=${f##*/}
 	ver=$(echo "$base" | awk '{ print substr($0, 1, 4) }')
 	printf 'static const char store_migration_%s[] =\n\t""\n' "$ver"
-	awk '
-	BEGIN {
-		for (i = 1; i < 32; i++)
-			esc[sprintf("%c", i)] = sprintf("\\%03o", i)
-		esc[sprintf("%c", 127)] = "\\177"
-		esc["\t"] = "\\t"
-		esc["\r"] = "\\r"
-		esc["\\"] = "\\\\"
-		esc["\""] = "\\\""
-	}
-	{
-		out = ""
-		n = length($0)
-		for (i = 1; i <= n; i++) {
-			c = substr($0, i, 1)
-			if (c in esc)
-				out = out esc[c]
-			else if (c == "?" && substr($0, i + 1, 1) == "?")
-				out = out "?\\"
-			else
-				out = out c
-		}
-		printf "\t\"%s\\n\"\n", out
-	}' "$f"
+	awk -f "$(dirname "$0")/c-string.awk" "$f"
 	printf '\t;\n\n'
 done
 
