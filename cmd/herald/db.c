@@ -96,7 +96,6 @@ db_cmd_show(struct store *st)
 int
 herald_db_cmd(const char *cfpath, int argc, char **argv)
 {
-	struct buf err = BUF_INIT(64 * 1024);
 	struct config *cf;
 	struct store *st;
 	const char *what;
@@ -113,18 +112,12 @@ herald_db_cmd(const char *cfpath, int argc, char **argv)
 		return EX_USAGE;
 	}
 	what = argv[1];
-	if ((cf = config_load(config_path(cfpath), &err)) == NULL) {
-		fprintf(stderr, "%s", buf_cstr(&err));
-		buf_free(&err);
-		return EX_CONFIG;
-	}
-	buf_free(&err);
-	rc = store_open(config_str(cf, CF_DATABASE), "herald", &st);
+	if ((rc = herald_load_config(cfpath, &cf)) != EX_OK)
+		return rc;
+	rc = herald_open_store(cf, "herald", &st);
 	config_free(cf);
-	if (rc != STORE_OK) {
-		/* store_open logged why (stderr for this command). */
-		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
-	}
+	if (rc != EX_OK)
+		return rc;
 	rc = strcmp(what, "migrate") == 0 ? db_cmd_migrate(st) : db_cmd_show(st);
 	store_close(st);
 	return rc;

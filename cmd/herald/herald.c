@@ -25,6 +25,13 @@ static const struct {
 	{ "config", herald_config_cmd, "print the effective or default site parameters" },
 	{ "spool", herald_spool_cmd, "create the spool tree (spool init)" },
 	{ "db", herald_db_cmd, "database schema: migrate, status" },
+	{ "domain", herald_domain_cmd, "mail domains: create, ls, show" },
+	{ "list", herald_list_cmd, "lists: create, close, reopen, purge, rename, show, ls, dump" },
+	{ "member", herald_member_cmd, "members: add, del, ls, set, find, import, export" },
+	{ "owner", herald_owner_cmd, "list owners: add, del, ls" },
+	{ "editor", herald_editor_cmd, "list moderators: add, del, ls" },
+	{ "which", herald_which_cmd, "every list of an address" },
+	{ "aliases", herald_aliases_cmd, "write the MTA's aliases file and rebuild its map" },
 };
 
 #define HERALD_NCOMMANDS (sizeof herald_commands / sizeof herald_commands[0])

@@ -8,8 +8,24 @@
 #ifndef HERALD_CMD_H
 #define HERALD_CMD_H
 
+struct config;
+struct store;
+
+/* Read the site configuration, its errors on stderr: EX_OK or EX_CONFIG. */
+int herald_load_config(const char *cfpath, struct config **cf);
+/* Connect to the site's database: EX_OK, EX_TEMPFAIL or EX_CONFIG. */
+int herald_open_store(const struct config *cf, const char *appname,
+	    struct store **st);
+
 int herald_config_cmd(const char *cfpath, int argc, char **argv);
 int herald_spool_cmd(const char *cfpath, int argc, char **argv);
 int herald_db_cmd(const char *cfpath, int argc, char **argv);
+int herald_domain_cmd(const char *cfpath, int argc, char **argv);
+int herald_list_cmd(const char *cfpath, int argc, char **argv);
+int herald_member_cmd(const char *cfpath, int argc, char **argv);
+int herald_owner_cmd(const char *cfpath, int argc, char **argv);
+int herald_editor_cmd(const char *cfpath, int argc, char **argv);
+int herald_which_cmd(const char *cfpath, int argc, char **argv);
+int herald_aliases_cmd(const char *cfpath, int argc, char **argv);
 
 #endif

@@ -57,7 +57,6 @@ spool_cmd_init(const struct config *cf)
 int
 herald_spool_cmd(const char *cfpath, int argc, char **argv)
 {
-	struct buf err = BUF_INIT(64 * 1024);
 	struct config *cf;
 	int rc;
 
@@ -69,13 +68,9 @@ herald_spool_cmd(const char *cfpath, int argc, char **argv)
 		spool_cmd_usage(stderr);
 		return EX_USAGE;
 	}
-	if ((cf = config_load(config_path(cfpath), &err)) == NULL) {
-		fprintf(stderr, "%s", buf_cstr(&err));
-		buf_free(&err);
-		return EX_CONFIG;
-	}
+	if ((rc = herald_load_config(cfpath, &cf)) != EX_OK)
+		return rc;
 	rc = spool_cmd_init(cf);
 	config_free(cf);
-	buf_free(&err);
 	return rc;
 }

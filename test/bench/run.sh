@@ -3,12 +3,23 @@
 # a peer's figure measured in the same run beside ours where there is one.
 #
 #	sh test/bench/run.sh		(BENCH_N messages, default 2000)
+#
+# The database benches (bench_import, bench_which) start their own
+# throwaway PostgreSQL (test/lib/pg.sh) and stop it at exit.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BIN=$(pwd)/build/bin
 N=${BENCH_N:-2000}
 T=$(mktemp -d /tmp/hbench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+PGDIR=""
+# shellcheck source=test/lib/pg.sh
+. test/lib/pg.sh
+bench_cleanup() {
+	[ -n "$PGDIR" ] && pg_down "$PGDIR" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
 
 # A 2 KB list post, the size Sympa's and mlmmj's figures use.
 {
@@ -91,7 +102,76 @@ bench_spawn() {
 	done
 }
 
+# A throwaway PostgreSQL and a site configuration using it, once.
+bench_db() {
+	[ -n "$PGDIR" ] && return 0
+	PGDIR=$(mktemp -d /tmp/hpgb.XXXXXX)
+	pg_up "$PGDIR" || { PGDIR=""; return 1; }
+	mkdir -p "$T/lists" "$T/state"
+	cat > "$T/db.yaml" <<EOC
+database: "$HERALD_TEST_DATABASE"
+lists_directory: $T/lists
+domain: bench.example.org
+spool_directory: $T/spool
+state_directory: $T/state
+mail_owner: $(id -un)
+alias_rebuild_command: none
+EOC
+	HERALD_CONFIG=$T/db.yaml "$BIN/herald" db migrate >/dev/null &&
+	    HERALD_CONFIG=$T/db.yaml "$BIN/herald" domain create bench.example.org >/dev/null
+}
+
+# CSV import: 100,000 members (address, name, one attribute) into a new
+# list with `herald member import`, one audit record each.
+bench_import() {
+	bench_db || { echo "bench member_import_100000: skipped (no PostgreSQL)"; return 0; }
+	n=100000
+	awk -v n=$n 'BEGIN { print "email,name,dept";
+	    for (i = 0; i < n; i++) printf "user%d@example%d.org,User %d,dept%d\n", i, i % 97, i, i % 13 }' \
+	    > "$T/members.csv"
+	HERALD_CONFIG=$T/db.yaml "$BIN/herald" list create imp --subject Bench \
+	    --owner owner@example.org >/dev/null 2>&1 || { echo "bench member_import_100000: FAILED (list create)"; return 1; }
+	t0=$(now)
+	out=$(HERALD_CONFIG=$T/db.yaml "$BIN/herald" member import imp "$T/members.csv" 2>&1)
+	t1=$(now)
+	case $out in
+	*"added $n,"*) echo "bench member_import_100000: $(rate "$n" "$t0" "$t1") members/s" ;;
+	*) echo "bench member_import_100000: FAILED ($out)"; return 1 ;;
+	esac
+}
+
+# herald which on an address that is a member of 1,000 of 10,000 lists
+# (rows made with SQL: creating 10,000 lists is not what is measured).
+bench_which() {
+	bench_db || { echo "bench which_1000_of_10000: skipped (no PostgreSQL)"; return 0; }
+	psql -X -q -d "$HERALD_TEST_DATABASE" >/dev/null <<'EOS' || { echo "bench which_1000_of_10000: FAILED (setup)"; return 1; }
+INSERT INTO lists (name, domain) SELECT 'w' || i, 'bench.example.org' FROM generate_series(1, 10000) i;
+INSERT INTO subscribers (list_id, email) SELECT l.id, 'u' || (l.id % 50) || '@example.org' FROM lists l WHERE l.name LIKE 'w%';
+INSERT INTO subscribers (list_id, email) SELECT l.id, 'target@example.org' FROM lists l WHERE l.name LIKE 'w%' AND substr(l.name, 2)::int % 10 = 0;
+ANALYZE;
+EOS
+	HERALD_CONFIG=$T/db.yaml "$BIN/herald" which target@example.org >/dev/null	# warm
+	runs=5
+	t0=$(now)
+	i=0
+	while [ $i -lt $runs ]; do
+		got=$(HERALD_CONFIG=$T/db.yaml "$BIN/herald" which target@example.org | wc -l)
+		i=$((i + 1))
+	done
+	t1=$(now)
+	[ "$got" -eq 1000 ] || { echo "bench which_1000_of_10000: FAILED ($got lists, wanted 1000)"; return 1; }
+	echo "bench which_1000_of_10000: $(echo "$t0 $t1 $runs" | awk '{ printf "%.1f", ($2 - $1) * 1000 / $3 }') ms (whole command, mean of $runs)"
+}
+
 echo "# $N messages of $(wc -c < "$T/post.eml") bytes, one process each, on $(nproc) cores"
 bench_spawn
 bench_queue
 bench_mlmmj
+bench_import
+bench_which
+# Lists: a daemon loading 10,000 list configurations (build/bench, make benches).
+if [ -x build/bench/listreg_bench ]; then
+	build/bench/listreg_bench
+else
+	echo "bench listreg: skipped (run make benches)"
+fi
