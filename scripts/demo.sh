@@ -37,6 +37,8 @@ state_directory: $D/state
 mail_owner: $owner
 database: host=$D/state/pg dbname=herald_test user=postgres
 relay: 127.0.0.1:2526
+libexec_directory: $BIN
+alias_rebuild_command: none
 EOC
 export HERALD_CONFIG="$D/herald.yaml"
 "$BIN/herald" config -n
@@ -64,6 +66,32 @@ set +e
 (ulimit -f 0; exec "$BIN/queue" staff@lists.example.org < "$top/scripts/demo.eml")
 echo "queue exited $? ; entries in msg/tmp: $(ls "$D/spool/msg/tmp" | wc -l)"
 set -e
+
+step "a domain and a list, its owner in the database and its config in $D/state/lists"
+"$BIN/herald" domain create lists.example.org
+"$BIN/herald" list create staff@lists.example.org --subject "Staff of Example" \
+    --owner alice@example.org
+"$BIN/herald" list show staff@lists.example.org | head -n 12
+
+step "members imported from CSV: the good rows go in, each bad row is reported"
+cat > "$D/members.csv" <<EOC
+email,name,team
+bob@example.org,Bob Example,ops
+carol@example.org,Carol Example,web
+not-an-address,Mallory,none
+dave@example.org,"Dave, Jr.",ops
+EOC
+set +e
+"$BIN/herald" member import staff@lists.example.org "$D/members.csv"
+echo "member import exited $? (65: some rows were refused)"
+set -e
+"$BIN/herald" member ls staff@lists.example.org
+
+step "the MTA's aliases, regenerated when the list was created ($D/state/aliases)"
+grep -v '^#' "$D/state/aliases" | grep -v '^$' | head -n 12
+
+step "every list of an address"
+"$BIN/herald" which alice@example.org
 
 step "done"
 echo "The spool stays in $D/spool; the database cluster was stopped."

@@ -18,6 +18,11 @@ check "the demo runs to the end" test "$st" -eq 0
 check "it spools the sample message" grep -q '^recipient: staff@lists.example.org$' "$D.log"
 check "it shows the full disk refused with 75" grep -q 'queue exited 75 ; entries in msg/tmp: 0' "$D.log"
 check "it migrated the schema" grep -q '^pending: none$' "$D.log"
+check "it creates a list" grep -q '^created list staff@lists.example.org with 1 owner$' "$D.log"
+check "the import reports the bad row by line" grep -q "members.csv:4: 'not-an-address'" "$D.log"
+check "the import summary" grep -q 'added 3, already there 0, invalid 1' "$D.log"
+check "the aliases route the list to queue" grep -q "^staff: \"|$BIN/queue -c $D/herald.yaml -p 5 staff@lists.example.org\"$" "$D.log"
+check "which finds the owner" grep -q '^staff@lists.example.org	owner	open	privileged$' "$D.log"
 # "[p]" keeps pgrep from finding this very command line.
 check "no database server is left running" \
     sh -c "! pgrep -f '[p]ostgres -D $D/' >/dev/null"
