@@ -542,6 +542,163 @@ roster_list_ls(struct store *st, const char *domain, const char *status,
 	return rc;
 }
 
+/* -- families ----------------------------------------------------------- */
+
+int
+roster_family_lists(struct store *st, const char *domain, const char *family,
+    roster_family_fn *fn, void *arg)
+{
+	const char *p[] = { domain, family };
+	struct roster_family_row r;
+	PGresult *res;
+	int rc;
+
+	/* One query for a whole domain: an instantiation of 10,000 lists. */
+	if ((rc = store_query(st, "SELECT id, name, status, "
+	    "COALESCE(family, ''), COALESCE(status_reason, '') FROM lists "
+	    "WHERE domain = $1 AND ($2::text IS NULL OR family = $2) "
+	    "ORDER BY name", STORE_NPARAMS(p), p, &res)) != STORE_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == STORE_OK; i++) {
+		r.id = PQgetvalue(res, i, 0);
+		r.name = PQgetvalue(res, i, 1);
+		r.status = PQgetvalue(res, i, 2);
+		r.family = PQgetvalue(res, i, 3);
+		r.reason = PQgetvalue(res, i, 4);
+		rc = fn(&r, arg);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* The roster_list the audit helper needs, from its parts. */
+static void
+roster_family_list(struct roster_list *l, const char *id, const char *name,
+    const char *domain)
+{
+	memset(l, 0, sizeof *l);
+	roster_copy(l->id, sizeof l->id, id);
+	roster_copy(l->name, sizeof l->name, name);
+	roster_copy(l->domain, sizeof l->domain, domain);
+}
+
+static int
+roster_family_create_tx(struct store *st, const struct roster_who *who,
+    const char *name, const char *domain, const char *family,
+    const char *status, const char *reason, const char *const *owners,
+    size_t nowners, char id[24])
+{
+	const char *p[] = { name, domain, family, status, reason };
+	struct buf details = BUF_INIT(BUF_UNLIMITED);
+	struct roster_list l;
+	char *newid = NULL;
+	int rc;
+
+	/* No lock query: the new row is ours until the commit. */
+	if ((rc = store_scalar(st, "INSERT INTO lists (name, domain, family, "
+	    "status, status_reason) VALUES ($1, $2, $3, $4, $5) "
+	    "ON CONFLICT (domain, name) DO NOTHING RETURNING id",
+	    STORE_NPARAMS(p), p, &newid)) != STORE_OK)
+		return rc;
+	if (newid == NULL)
+		return ROSTER_EXISTS;
+	snprintf(id, 24, "%s", newid);
+	free(newid);
+	for (size_t i = 0; i < nowners; i++) {
+		const char *q[] = { id, owners[i] };
+
+		if ((rc = store_cmd(st, "INSERT INTO admins (list_id, email, "
+		    "role, profile) VALUES ($1, $2, 'owner', 'privileged') "
+		    "ON CONFLICT DO NOTHING", STORE_NPARAMS(q), q, NULL)) !=
+		    STORE_OK)
+			return rc;
+	}
+	audit_json_begin(&details);
+	audit_json_str(&details, "family", family);
+	audit_json_str(&details, "status", status);
+	if (reason != NULL)
+		audit_json_str(&details, "reason", reason);
+	buf_puts(&details, ",\"owners\":[");
+	for (size_t i = 0; i < nowners; i++) {
+		if (i > 0)
+			buf_putc(&details, ',');
+		audit_json_quote(&details, owners[i]);
+	}
+	buf_putc(&details, ']');
+	audit_json_end(&details);
+	roster_family_list(&l, id, name, domain);
+	rc = roster_audit(st, who, &l, "list.create", NULL, buf_cstr(&details));
+	buf_free(&details);
+	return rc;
+}
+
+int
+roster_family_create(struct store *st, const struct roster_who *who,
+    const char *name, const char *domain, const char *family,
+    const char *status, const char *reason, const char *const *owners,
+    size_t nowners, char id[24])
+{
+	int own, rc;
+
+	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+		return rc;
+	rc = roster_family_create_tx(st, who, name, domain, family, status,
+	    reason, owners, nowners, id);
+	return roster_tx_end(st, own, rc);
+}
+
+static int
+roster_is_closed(const char *status)
+{
+	return strcmp(status, "closed") == 0 ||
+	    strcmp(status, "family_closed") == 0;
+}
+
+int
+roster_family_set_status(struct store *st, const struct roster_who *who,
+    const char *id, const char *name, const char *domain, const char *from,
+    const char *to, const char *reason)
+{
+	const char *p[] = { id, to, reason };
+	struct buf details = BUF_INIT(4096);
+	struct roster_list l;
+	const char *action = "list.status";
+	int own, rc;
+
+	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+		return rc;
+	if ((rc = store_cmd(st, "UPDATE lists SET status = $2, "
+	    "status_reason = $3, updated_at = now() WHERE id = $1",
+	    STORE_NPARAMS(p), p, NULL)) != STORE_OK)
+		goto out;
+	if (roster_is_closed(to))
+		action = "list.close";
+	else if (roster_is_closed(from))
+		action = "list.reopen";
+	audit_json_begin(&details);
+	audit_json_str(&details, "from", from);
+	audit_json_str(&details, "to", to);
+	if (reason != NULL)
+		audit_json_str(&details, "reason", reason);
+	audit_json_end(&details);
+	roster_family_list(&l, id, name, domain);
+	rc = roster_audit(st, who, &l, action, NULL, buf_cstr(&details));
+out:
+	buf_free(&details);
+	return roster_tx_end(st, own, rc);
+}
+
+int
+roster_family_audit(struct store *st, const struct roster_who *who,
+    const char *id, const char *name, const char *domain, const char *action,
+    const char *details)
+{
+	struct roster_list l;
+
+	roster_family_list(&l, id, name, domain);
+	return roster_audit(st, who, &l, action, NULL, details);
+}
+
 /* -- members ------------------------------------------------------------ */
 
 /* Call fn for each row of an entry query (the columns of struct roster_entry). */

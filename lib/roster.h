@@ -106,6 +106,46 @@ int	roster_list_rename(struct store *st, const struct roster_who *who,
 int	roster_list_ls(struct store *st, const char *domain,
 	    const char *status, roster_list_fn *fn, void *arg);
 
+/*
+ * Families (herald family): lists made from a family's template. A row as
+ * the family commands see it; every string is valid during the callback
+ * only; reason is the list's status_reason, "" if none.
+ */
+struct roster_family_row {
+	const char	*id;
+	const char	*name;
+	const char	*status;
+	const char	*family;	/* "" for a list of no family */
+	const char	*reason;
+};
+typedef int roster_family_fn(const struct roster_family_row *r, void *arg);
+/* The lists of domain, every one (family NULL) or family's, by name. */
+int	roster_family_lists(struct store *st, const char *domain,
+	    const char *family, roster_family_fn *fn, void *arg);
+/*
+ * A new list of family with status (open, closed, pending or
+ * error_config) and reason (NULL for none), its owners privileged, and
+ * its audit record (list.create, with the family). id (24 bytes) gets
+ * the new row's id. ROSTER_EXISTS if the name is taken.
+ */
+int	roster_family_create(struct store *st, const struct roster_who *who,
+	    const char *name, const char *domain, const char *family,
+	    const char *status, const char *reason, const char *const *owners,
+	    size_t nowners, char id[24]);
+/*
+ * Set the status (and reason, NULL for none) of list id, known to be in
+ * status from; audited as list.close (to closed or family_closed),
+ * list.reopen (from those to another) or list.status, with from, to and
+ * the reason.
+ */
+int	roster_family_set_status(struct store *st, const struct roster_who *who,
+	    const char *id, const char *name, const char *domain,
+	    const char *from, const char *to, const char *reason);
+/* An audit record about list id (details a JSON object, or NULL). */
+int	roster_family_audit(struct store *st, const struct roster_who *who,
+	    const char *id, const char *name, const char *domain,
+	    const char *action, const char *details);
+
 /* Members. Changes are refused (ROSTER_STATE) on a closed list. */
 int	roster_member_add(struct store *st, const struct roster_who *who,
 	    const char *name, const char *domain, const char *email,

@@ -163,12 +163,43 @@ EOS
 	echo "bench which_1000_of_10000: $(echo "$t0 $t1 $runs" | awk '{ printf "%.1f", ($2 - $1) * 1000 / $3 }') ms (whole command, mean of $runs)"
 }
 
+# Family instantiation: 10,000 new lists from one data file with
+# `herald family instantiate` (rows, owners, audit records, config.yaml and
+# instance.yaml each, one aliases run). Goal: <= 60 s.
+bench_family() {
+	bench_db || { echo "bench family_instantiate_10000: skipped (no PostgreSQL)"; return 0; }
+	n=10000
+	fd=$T/lists/bench.example.org/_families/bfam
+	mkdir -p "$fd"
+	cat > "$fd/family.yaml" <<'EOF'
+template:
+  subject: "Bench {name}: {subject}"
+  custom_subject: "{name}"
+  send: private
+constraints:
+  visibility: conceal
+  send: [private, public]
+  max_size: {default: 5M}
+EOF
+	awk -v n=$n 'BEGIN { print "lists:";
+	    for (i = 0; i < n; i++) printf "  - name: fam%05d\n    subject: Bench list %d\n    owners: [owner%d@example.org]\n", i, i, i % 100 }' \
+	    > "$T/family-data.yaml"
+	t0=$(now)
+	out=$(HERALD_CONFIG=$T/db.yaml "$BIN/herald" family instantiate bfam "$T/family-data.yaml" 2>&1)
+	t1=$(now)
+	case $out in
+	*"created $n,"*) echo "bench family_instantiate_10000: $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s" ;;
+	*) echo "bench family_instantiate_10000: FAILED ($(echo "$out" | tail -3))"; return 1 ;;
+	esac
+}
+
 echo "# $N messages of $(wc -c < "$T/post.eml") bytes, one process each, on $(nproc) cores"
 bench_spawn
 bench_queue
 bench_mlmmj
 bench_import
 bench_which
+bench_family
 # Lists: a daemon loading 10,000 list configurations (build/bench, make benches).
 if [ -x build/bench/listreg_bench ]; then
 	build/bench/listreg_bench

@@ -19,6 +19,7 @@ seeds() {	# the seed directories of a target that exist here
 	addr) set -- "$corpora/go-net-mail" "$corpora/isemail" ;;
 	spool) set -- test/fuzz/seeds/spool ;;
 	config) set -- test/fuzz/seeds/config ;;
+	family) set -- test/fuzz/seeds/family ;;
 	*) set -- ;;
 	esac
 	for d in "$@"; do [ -d "$d" ] && echo "$d"; done
