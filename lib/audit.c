@@ -1,6 +1,6 @@
 /*
- * audit - appending to audit_log, and the small JSON writer its details
- * need.
+ * audit - appending to audit_log, reading it back for herald audit, and
+ * the small JSON writer its details need.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -120,4 +120,62 @@ void
 audit_json_end(struct buf *b)
 {
 	buf_putc(b, '}');
+}
+
+/* A column of row i, "" for SQL NULL. */
+static const char *
+audit_col(const PGresult *res, int i, int col)
+{
+	return PQgetisnull(res, i, col) ? "" : PQgetvalue(res, i, col);
+}
+
+int
+audit_read(struct store *st, const struct audit_filter *f, audit_row_fn *fn,
+    void *arg)
+{
+	char limit[32];
+	const char *p[6];
+	PGresult *res;
+	int rc;
+
+	snprintf(limit, sizeof limit, "%ld", f->limit > 0 ? f->limit : 0);
+	p[0] = f->list_address;
+	p[1] = f->target;
+	p[2] = f->actor;
+	p[3] = f->since;
+	p[4] = f->since == NULL ? f->ago : NULL;
+	p[5] = f->limit > 0 ? limit : NULL;
+	/*
+	 * One statement whatever the filters: a NULL parameter disables its
+	 * condition. The typed casts tell PostgreSQL what each $n is, and a
+	 * date it cannot read fails here, with its SQLSTATE, not in a string
+	 * we built.
+	 */
+	rc = store_query(st,
+	    "SELECT id, to_char(at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, channel, action, "
+	    "list_address, target, status, error, details::text "
+	    "FROM audit_log "
+	    "WHERE ($1::text IS NULL OR list_address = $1) "
+	    "AND ($2::text IS NULL OR target = $2) "
+	    "AND ($3::text IS NULL OR actor = $3) "
+	    "AND ($4::timestamptz IS NULL OR at >= $4) "
+	    "AND ($5::interval IS NULL OR at >= now() - $5::interval) "
+	    "ORDER BY at DESC, id DESC LIMIT $6::bigint",
+	    STORE_NPARAMS(p), p, &res);
+	if (rc != STORE_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == STORE_OK; i++) {
+		struct audit_row r = {
+			audit_col(res, i, 0), audit_col(res, i, 1),
+			audit_col(res, i, 2), audit_col(res, i, 3),
+			audit_col(res, i, 4), audit_col(res, i, 5),
+			audit_col(res, i, 6), audit_col(res, i, 7),
+			audit_col(res, i, 8), audit_col(res, i, 9),
+		};
+
+		rc = fn(&r, arg);
+	}
+	PQclear(res);
+	return rc;
 }

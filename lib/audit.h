@@ -50,4 +50,44 @@ void	audit_json_end(struct buf *b);
 /* A JSON string literal (quotes included), for callers building arrays. */
 void	audit_json_quote(struct buf *b, const char *s);
 
+/*
+ * Reading the log, newest first. Every filter member may be NULL (or 0)
+ * for no filter: list_address ("name@domain"), target (a canonical
+ * address), actor (exact), since (a date PostgreSQL reads as timestamptz,
+ * e.g. "2026-11-01" or "2026-11-01 10:00:00+01") or ago (an interval,
+ * e.g. "7 days"; ignored when since is set). limit 0 is no limit.
+ */
+struct audit_filter {
+	const char	*list_address;
+	const char	*target;
+	const char	*actor;
+	const char	*since;
+	const char	*ago;
+	long		 limit;
+};
+
+/* One record as text; strings never NULL ("" for none). */
+struct audit_row {
+	const char	*id;
+	const char	*at;		/* UTC, "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+	const char	*actor;
+	const char	*channel;
+	const char	*action;
+	const char	*list_address;
+	const char	*target;
+	const char	*status;
+	const char	*error;
+	const char	*details;	/* a JSON object */
+};
+
+typedef int audit_row_fn(const struct audit_row *r, void *arg);
+
+/*
+ * Call fn for each matching record (fn's non-zero result stops and is
+ * returned). STORE_ERROR with store_sqlstate() 22007/22008 or 22023
+ * for a since or ago PostgreSQL cannot read.
+ */
+int	audit_read(struct store *st, const struct audit_filter *f,
+	    audit_row_fn *fn, void *arg);
+
 #endif

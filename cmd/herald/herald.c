@@ -32,6 +32,9 @@ static const struct {
 	{ "editor", herald_editor_cmd, "list moderators: add, del, ls" },
 	{ "which", herald_which_cmd, "every list of an address" },
 	{ "aliases", herald_aliases_cmd, "write the MTA's aliases file and rebuild its map" },
+	{ "family", herald_family_cmd, "list families: instantiate, ls, show, close" },
+	{ "audit", herald_audit_cmd, "print the audit log, newest first" },
+	{ "import-sympa", herald_import_sympa_cmd, "create a list from a Sympa list directory" },
 };
 
 #define HERALD_NCOMMANDS (sizeof herald_commands / sizeof herald_commands[0])
@@ -41,7 +44,7 @@ herald_usage(FILE *out)
 {
 	fprintf(out, "usage: herald [-v] [-c config] command [arguments]\n\ncommands:\n");
 	for (size_t i = 0; i < HERALD_NCOMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", herald_commands[i].name,
+		fprintf(out, "  %-12s %s\n", herald_commands[i].name,
 		    herald_commands[i].summary);
 	fprintf(out, "\n'herald command --help' describes a command.\n");
 }

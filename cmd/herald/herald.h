@@ -27,5 +27,8 @@ int herald_owner_cmd(const char *cfpath, int argc, char **argv);
 int herald_editor_cmd(const char *cfpath, int argc, char **argv);
 int herald_which_cmd(const char *cfpath, int argc, char **argv);
 int herald_aliases_cmd(const char *cfpath, int argc, char **argv);
+int herald_family_cmd(const char *cfpath, int argc, char **argv);
+int herald_audit_cmd(const char *cfpath, int argc, char **argv);
+int herald_import_sympa_cmd(const char *cfpath, int argc, char **argv);
 
 #endif

@@ -1,0 +1,154 @@
+#!/bin/sh
+# audit_test - herald audit against a real PostgreSQL: every change the
+# CLI makes is printed, newest first, with its time, actor, channel,
+# action, list, target, status and details; the filters (--list,
+# --target, --actor, --since, --limit) and --json; refusals of bad
+# options.
+#
+#	BIN=build/bin sh test/audit_test.sh	(needs HERALD_TEST_DATABASE)
+#
+# The database is shared with the other tests of a run: everything here
+# lives in a domain of its own (auditNNNN.example.org) and filters on it.
+set -u
+BIN=${BIN:-build/bin}
+BIN=$(cd "$BIN" && pwd) || exit 1
+if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
+	echo "skip - audit_test: HERALD_TEST_DATABASE not set"
+	exit 0
+fi
+T=$(mktemp -d /tmp/haudit.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+nfail=0
+D=audit$$.example.org
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
+check() {	# check DESCRIPTION COMMAND...
+	d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# status WANT DESCRIPTION herald-args...: the exit status of herald is WANT
+status() {
+	want=$1 d=$2; shift 2
+	"$BIN/herald" "$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$d (exit $want)"; else
+		not_ok "$d: exit $got, wanted $want"; sed 's/^/# /' "$T/err"; fi
+}
+has() { grep -q -- "$2" "$T/$1"; }	# has out|err REGEX
+lines() { wc -l < "$T/out" | tr -d ' '; }
+# field N LINE: the Nth tab-separated field of line LINE of out
+field() { sed -n "${2}p" "$T/out" | cut -f "$1"; }
+sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
+PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
+
+cat > "$T/herald.yaml" <<EOC
+database: "$HERALD_TEST_DATABASE"
+lists_directory: $T/lists
+domain: $D
+spool_directory: $T/spool
+state_directory: $T/state
+mail_owner: $(id -un)
+alias_rebuild_command: none
+EOC
+mkdir -p "$T/state"
+export HERALD_CONFIG="$T/herald.yaml"
+me=$(id -un)
+status 0 "db migrate" db migrate
+status 0 "domain create" domain create "$D"
+
+# -- usage and refusals
+status 0 "audit --help" audit --help
+check "--help prints a usage" has out usage
+status 64 "an argument" audit extra
+status 64 "--limit not a number" audit --limit ten
+status 64 "--limit negative" audit --limit -1
+status 64 "--since neither a date nor a duration" audit --since yesterday
+check "--since refusal names the forms" has err "YYYY-MM-DD"
+status 64 "--since with a bad unit" audit --since 7y
+status 65 "--since an impossible date" audit --since 2026-02-31
+status 65 "--target not an address" audit --target "not an address"
+status 65 "--list a bad name" audit --list "Bad/Name"
+
+# -- some changes
+status 0 "list create" list create news --subject "News" --owner boss@example.org
+status 0 "member add" member add news alice@example.org --name "Alice"
+status 0 "member add" member add news bob@example.org
+status 0 "member set" member set news bob@example.org --reception digest
+status 0 "member del" member del news alice@example.org
+status 0 "second list" list create other --subject "Other" --owner boss@example.org
+status 0 "member add to the second" member add other alice@example.org
+status 67 "a refused change (no such member)" member del news nobody@example.org
+
+# -- every change, newest first
+status 0 "audit --list" audit --list news
+check "six records for news (create, 2 adds, set, del ... )" test "$(lines)" -ge 5
+check "newest first: member.del" test "$(field 4 1)" = member.del
+check "then member.set" test "$(field 4 2)" = member.set
+check "oldest last: list.create" test "$(field 4 "$(lines)")" = list.create
+check "time in UTC ISO 8601" sh -c "sed -n 1p '$T/out' | cut -f 1 | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\$'"
+check "actor is the Unix user" test "$(field 2 1)" = "$me"
+check "channel cli" test "$(field 3 1)" = cli
+check "list address" test "$(field 5 1)" = "news@$D"
+check "target" test "$(field 6 1)" = alice@example.org
+check "status" test "$(field 7 1)" = success
+check "details are JSON" sh -c "sed -n 2p '$T/out' | cut -f 8 | grep -q '\"reception\"'"
+check "an empty target is -" test "$(field 6 "$(lines)")" = "-"
+status 0 "audit --list NAME@DOMAIN" audit --list "news@$D"
+check "the same records" test "$(lines)" -ge 5
+
+# -- filters
+status 0 "audit --target" audit --target Alice@Example.ORG --list news
+check "alice on news: add and del" test "$(lines)" -eq 2
+status 0 "audit --target across lists" audit --target alice@example.org --since 1h
+check "alice: news and other" sh -c "grep -q 'other@$D' '$T/out' && grep -q 'news@$D' '$T/out'"
+status 0 "audit --limit 1" audit --list news --limit 1
+check "one record" test "$(lines)" -eq 1
+status 0 "audit --limit 0 (all)" audit --list news --limit 0
+check "all records" test "$(lines)" -ge 5
+status 0 "audit --actor" audit --actor "$me" --list news
+check "actor filter keeps ours" test "$(lines)" -ge 5
+status 0 "audit --actor nobody" audit --actor "nobody-$$" --list news
+check "no record of nobody" test "$(lines)" -eq 0
+status 0 "audit --since 1d" audit --list news --since 1d
+check "today's records" test "$(lines)" -ge 5
+status 0 "audit --since 30m" audit --list news --since 30m
+check "recent records" test "$(lines)" -ge 5
+status 0 "audit --since a date in the future" audit --list news --since 2999-01-01
+check "nothing after 2999" test "$(lines)" -eq 0
+status 0 "audit --since an old date and time" audit --list news --since "2000-01-01T00:00"
+check "everything since 2000" test "$(lines)" -ge 5
+# An old record: the filter must drop it (rows are only added, so insert one).
+sql "INSERT INTO audit_log (at, actor, channel, action, list_address, status) VALUES (now() - interval '3 days', 'old', 'cli', 'list.create', 'news@$D', 'success')" >/dev/null
+status 0 "audit --since 2d" audit --list news --since 2d
+check "a 3-day-old record is left out" sh -c "! grep -q '	old	' '$T/out'"
+status 0 "audit --since 4d" audit --list news --since 4d
+check "and is there with 4d" grep -q '	old	' "$T/out"
+
+# -- JSON Lines
+status 0 "audit --json" audit --list news --json
+check "one object per line" sh -c "grep -vc '^{.*}\$' '$T/out' | grep -qx 0"
+if command -v python3 >/dev/null 2>&1; then
+	check "each line is JSON with the fields" python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    assert set(r) >= {"id", "at", "actor", "channel", "action", "list", "target", "status", "error", "details"}, r
+    assert isinstance(r["details"], dict)
+' "$T/out"
+fi
+check "json: member.del first" sh -c "head -n 1 '$T/out' | grep -q '\"action\":\"member.del\"'"
+
+# -- hostile values stay data
+status 0 "actor with a quote" audit --actor "x' OR '1'='1"
+check "no record matches an injection" test "$(lines)" -eq 0
+
+status 0 "list close" list close other
+status 0 "list purge" list purge other
+status 0 "list close" list close news
+status 0 "list purge" list purge news
+status 0 "audit after purge: records stay" audit --list news
+check "the purge is recorded and the history kept" sh -c "grep -q list.purge '$T/out' && grep -q member.add '$T/out'"
+
+echo "# audit_test: $nfail failed"
+[ "$nfail" -eq 0 ]
