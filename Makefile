@@ -15,6 +15,9 @@ BUILD		= build
 PREFIX		= /usr/local
 SYSCONFDIR	= /etc/herald
 LIBEXECDIR	= $(PREFIX)/libexec/herald
+# Herald's default scenario files (scenarios/ here), compiled into
+# lib/scenario_find.c; tests point at the source tree instead.
+SCENARIODIR	= $(PREFIX)/share/herald/scenarios
 PKGS		= libevent libpq openssl opendkim libpcre2-8 yaml-0.1
 FUZZ_SECONDS	= 60
 
@@ -29,7 +32,8 @@ OPT		= -O2
 CFLAGS		= -std=c17 -g $(OPT) $(WARN)
 CPPFLAGS	= -D_GNU_SOURCE -Ilib -Ispool-layout -Itest/util -I$(BUILD)/gen \
 		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"' \
-		  -DHERALD_LIBEXECDIR='"$(LIBEXECDIR)"'
+		  -DHERALD_LIBEXECDIR='"$(LIBEXECDIR)"' \
+		  -DHERALD_SCENARIODIR='"$(SCENARIODIR)"'
 LDFLAGS		= -Wl,--as-needed
 ifeq ($(SAN),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -149,6 +153,9 @@ install: build
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(filter-out $(BUILD)/bin/herald,$(BINS)) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(BUILD)/bin/herald $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(SCENARIODIR)
+	for f in scenarios/*; do if [ -f "$$f" ]; then \
+	    install -m 0644 "$$f" $(DESTDIR)$(SCENARIODIR) || exit 1; fi; done
 	install -d $(DESTDIR)$(SYSCONFDIR)
 	# An empty file means every default; an existing one is never replaced.
 	test -e $(DESTDIR)$(SYSCONFDIR)/herald.yaml || \

@@ -206,3 +206,14 @@ if [ -x build/bench/listreg_bench ]; then
 else
 	echo "bench listreg: skipped (run make benches)"
 fi
+# Scenarios: evaluations per second, pure and send.private on 100,000
+# members (in bench_db's database, its own list; skipped without one).
+if [ -x build/bench/scenario_bench ]; then
+	if bench_db; then
+		build/bench/scenario_bench 2>/dev/null
+	else
+		HERALD_TEST_DATABASE='' build/bench/scenario_bench 2>/dev/null
+	fi
+else
+	echo "bench scenario: skipped (run make benches)"
+fi

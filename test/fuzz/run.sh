@@ -20,6 +20,7 @@ seeds() {	# the seed directories of a target that exist here
 	spool) set -- test/fuzz/seeds/spool ;;
 	config) set -- test/fuzz/seeds/config ;;
 	family) set -- test/fuzz/seeds/family ;;
+	scenario) set -- "$corpora/sympa-testdata/default/scenari" ;;
 	*) set -- ;;
 	esac
 	for d in "$@"; do [ -d "$d" ] && echo "$d"; done
