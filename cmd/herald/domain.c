@@ -37,7 +37,7 @@ domain_cmd_options(int argc, char **argv, int *rc)
 {
 	int ch;
 
-	optind = 1;
+	optind = 0;	/* a full reset of getopt: see herald.c */
 	while ((ch = getopt(argc, argv, "h")) != -1) {
 		if (ch == 'h') {
 			domain_cmd_usage(stdout);

@@ -35,6 +35,7 @@ static const struct {
 	{ "family", herald_family_cmd, "list families: instantiate, ls, show, close" },
 	{ "audit", herald_audit_cmd, "print the audit log, newest first" },
 	{ "import-sympa", herald_import_sympa_cmd, "create a list from a Sympa list directory" },
+	{ "scenario", herald_scenario_cmd, "authorization scenarios: test, check" },
 };
 
 #define HERALD_NCOMMANDS (sizeof herald_commands / sizeof herald_commands[0])
@@ -84,7 +85,13 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < HERALD_NCOMMANDS; i++) {
 		if (strcmp(argv[0], herald_commands[i].name) == 0) {
-			optind = 1;	/* each subcommand parses its own options */
+			/*
+			 * Each subcommand parses its own options. 0, not 1:
+			 * glibc then forgets the "+" (stop at the first
+			 * operand) of the parse above, so a subcommand's
+			 * options may follow its operands.
+			 */
+			optind = 0;
 			if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 			    strcmp(argv[1], "help") == 0))
 				argv[1] = "-h";
