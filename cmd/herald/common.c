@@ -3,10 +3,12 @@
  * configuration and, for most, connect to the database.
  */
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "config.h"
 #include "herald.h"
+#include "audit.h"
 #include "store.h"
 
 int
@@ -33,4 +35,33 @@ herald_open_store(const struct config *cf, const char *appname, struct store **s
 	default:
 		return EX_CONFIG;
 	}
+}
+
+int
+herald_ctx_open(const char *cfpath, struct herald_ctx *c, int want_store)
+{
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->cfpath = cfpath;
+	c->who.actor = audit_cli_actor();
+	c->who.channel = "cli";
+	if ((rc = herald_load_config(cfpath, &c->cf)) != EX_OK || !want_store)
+		return rc;
+	if ((rc = herald_open_store(c->cf, "herald", &c->st)) != EX_OK) {
+		config_free(c->cf);
+		c->cf = NULL;
+	}
+	return rc;
+}
+
+void
+herald_ctx_close(struct herald_ctx *c)
+{
+	if (c->st != NULL)
+		store_close(c->st);
+	if (c->cf != NULL)
+		config_free(c->cf);
+	c->st = NULL;
+	c->cf = NULL;
 }

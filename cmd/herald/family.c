@@ -43,13 +43,6 @@
 /* Lists per transaction: short enough to hold few locks, long enough to amortise. */
 #define FAM_BATCH	500
 
-struct fam_ctx {
-	const char	*cfpath;
-	struct config	*cf;
-	struct store	*st;
-	struct roster_who who;
-};
-
 /* A list row of the domain, as found before the instantiation. */
 struct fam_row {
 	char	 id[24];
@@ -109,36 +102,9 @@ fam_help_only(int argc, char **argv)
 	return -1;
 }
 
-static int
-fam_open(const char *cfpath, struct fam_ctx *c, int want_store)
-{
-	int rc;
-
-	memset(c, 0, sizeof *c);
-	c->cfpath = cfpath;
-	c->who.actor = audit_cli_actor();
-	c->who.channel = "cli";
-	if ((rc = herald_load_config(cfpath, &c->cf)) != EX_OK || !want_store)
-		return rc;
-	if ((rc = herald_open_store(c->cf, "herald", &c->st)) != EX_OK) {
-		config_free(c->cf);
-		c->cf = NULL;
-	}
-	return rc;
-}
-
-static void
-fam_close_ctx(struct fam_ctx *c)
-{
-	if (c->st != NULL)
-		store_close(c->st);
-	if (c->cf != NULL)
-		config_free(c->cf);
-}
-
 /* FAMILY[@DOMAIN], the domain checked to exist. */
 static int
-fam_arg(const struct fam_ctx *c, const char *sub, const char *arg,
+fam_arg(const struct herald_ctx *c, const char *sub, const char *arg,
     struct buf *name, struct buf *domain)
 {
 	const char *why;
@@ -158,7 +124,7 @@ fam_arg(const struct fam_ctx *c, const char *sub, const char *arg,
 
 /* <lists_directory>/<domain>[/<name>] */
 static void
-fam_dir(const struct fam_ctx *c, const char *domain, const char *name,
+fam_dir(const struct herald_ctx *c, const char *domain, const char *name,
     struct buf *out)
 {
 	buf_reset(out);
@@ -168,7 +134,7 @@ fam_dir(const struct fam_ctx *c, const char *domain, const char *name,
 }
 
 static void
-fam_path(const struct fam_ctx *c, const char *domain, const char *family,
+fam_path(const struct herald_ctx *c, const char *domain, const char *family,
     struct buf *out)
 {
 	fam_dir(c, domain, NULL, out);
@@ -187,7 +153,7 @@ fam_store_fail(const char *what, int rc)
 
 /* Regenerate the aliases once; a failure is reported with its status. */
 static int
-fam_aliases(const struct fam_ctx *c)
+fam_aliases(const struct herald_ctx *c)
 {
 	struct buf report = BUF_INIT(64 * 1024), err = BUF_INIT(64 * 1024);
 	int rc;
@@ -342,7 +308,7 @@ fam_unmake(const char *dir)
 /* -- instantiate ----------------------------------------------------------- */
 
 struct fam_run {
-	struct fam_ctx		*c;
+	struct herald_ctx		*c;
 	const struct family	*f;
 	const char		*domain;
 	struct fam_rows		 rows;
@@ -612,7 +578,7 @@ fam_instantiate(const char *cfpath, int argc, char **argv)
 	struct family_data *d = NULL;
 	struct family *f = NULL;
 	struct fam_run run;
-	struct fam_ctx c;
+	struct herald_ctx c;
 	int ch, close_unknown = 0, ex, rc;
 
 	optind = 0;
@@ -626,7 +592,7 @@ fam_instantiate(const char *cfpath, int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return fam_usage(stderr, EX_USAGE);
-	if ((ex = fam_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	memset(&run, 0, sizeof run);
 	buf_init(&run.r.lines, BUF_UNLIMITED);
@@ -679,7 +645,7 @@ out:
 	buf_free(&run.r.lines);
 	family_data_free(d);
 	family_free(f);
-	fam_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&path);
@@ -711,7 +677,7 @@ fam_count_one(const struct roster_family_row *r, void *arg)
 
 /* The families of one domain, one line each. */
 static int
-fam_ls_domain(struct fam_ctx *c, const char *domain)
+fam_ls_domain(struct herald_ctx *c, const char *domain)
 {
 	struct buf dir = BUF_INIT(8192), path = BUF_INIT(8192), err = BUF_INIT(64 * 1024);
 	struct dirent *de;
@@ -749,7 +715,7 @@ out:
 static int
 fam_ls(const char *cfpath, int argc, char **argv)
 {
-	struct fam_ctx c;
+	struct herald_ctx c;
 	char **domains = NULL;
 	struct buf err = BUF_INIT(64 * 1024);
 	int ex, rc = STORE_OK;
@@ -758,7 +724,7 @@ fam_ls(const char *cfpath, int argc, char **argv)
 		return ex;
 	if (argc - optind > 1)
 		return fam_usage(stderr, EX_USAGE);
-	if ((ex = fam_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if (argc - optind == 1) {
 		if (!domain_exists(c.cf, argv[optind])) {
@@ -777,7 +743,7 @@ fam_ls(const char *cfpath, int argc, char **argv)
 		ex = fam_store_fail("ls", rc);
 	domain_list_free(domains);
 	buf_free(&err);
-	fam_close_ctx(&c);
+	herald_ctx_close(&c);
 	return ex;
 }
 
@@ -798,7 +764,7 @@ fam_show(const char *cfpath, int argc, char **argv)
 	struct buf name = BUF_INIT(256), domain = BUF_INIT(512);
 	struct buf path = BUF_INIT(8192), err = BUF_INIT(64 * 1024);
 	struct family *f = NULL;
-	struct fam_ctx c;
+	struct herald_ctx c;
 	long n = 0;
 	int ex, rc;
 
@@ -806,7 +772,7 @@ fam_show(const char *cfpath, int argc, char **argv)
 		return ex;
 	if (argc - optind != 1)
 		return fam_usage(stderr, EX_USAGE);
-	if ((ex = fam_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if ((ex = fam_arg(&c, "show", argv[optind], &name, &domain)) != EX_OK)
 		goto out;
@@ -826,7 +792,7 @@ fam_show(const char *cfpath, int argc, char **argv)
 		ex = EX_NOUSER;
 out:
 	family_free(f);
-	fam_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&path);
@@ -839,7 +805,7 @@ fam_close_family(const char *cfpath, int argc, char **argv)
 {
 	struct buf name = BUF_INIT(256), domain = BUF_INIT(512);
 	struct fam_rows rows = { NULL, 0, 0 };
-	struct fam_ctx c;
+	struct herald_ctx c;
 	long closed = 0;
 	int ex, rc;
 
@@ -847,7 +813,7 @@ fam_close_family(const char *cfpath, int argc, char **argv)
 		return ex;
 	if (argc - optind != 1)
 		return fam_usage(stderr, EX_USAGE);
-	if ((ex = fam_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if ((ex = fam_arg(&c, "close", argv[optind], &name, &domain)) != EX_OK)
 		goto out;
@@ -883,7 +849,7 @@ fam_close_family(const char *cfpath, int argc, char **argv)
 		ex = fam_aliases(&c);
 out:
 	fam_rows_free(&rows);
-	fam_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	return ex;

@@ -8,8 +8,22 @@
 #ifndef HERALD_CMD_H
 #define HERALD_CMD_H
 
+#include "roster.h"
+
 struct config;
 struct store;
+
+/* What a subcommand that changes lists works with. */
+struct herald_ctx {
+	const char	*cfpath;	/* -c, for the aliases file's lines */
+	struct config	*cf;
+	struct store	*st;		/* NULL unless asked for */
+	struct roster_who who;		/* the Unix user, channel "cli" */
+};
+
+/* Fill c: configuration, and the database when want_store; EX_* status. */
+int herald_ctx_open(const char *cfpath, struct herald_ctx *c, int want_store);
+void herald_ctx_close(struct herald_ctx *c);
 
 /* Read the site configuration, its errors on stderr: EX_OK or EX_CONFIG. */
 int herald_load_config(const char *cfpath, struct config **cf);

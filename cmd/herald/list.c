@@ -39,13 +39,6 @@
 
 #define LIST_MAX_OWNERS	64
 
-struct list_ctx {
-	const char	*cfpath;	/* -c, for the aliases file's lines */
-	struct config	*cf;
-	struct store	*st;
-	struct roster_who who;
-};
-
 static const char list_usage_text[] =
     "usage: herald list create NAME[@DOMAIN] --subject TEXT --owner EMAIL "
     "[--owner EMAIL ...]\n"
@@ -75,7 +68,7 @@ list_usage(FILE *out)
  * list is not routed until `herald aliases` succeeds.
  */
 static int
-list_cmd_aliases_changed(const struct list_ctx *c)
+list_cmd_aliases_changed(const struct herald_ctx *c)
 {
 	struct buf report = BUF_INIT(64 * 1024), err = BUF_INIT(64 * 1024);
 	int rc;
@@ -91,37 +84,9 @@ list_cmd_aliases_changed(const struct list_ctx *c)
 	return rc;
 }
 
-/* Load the site configuration and, if want_store, connect. */
-static int
-list_open(const char *cfpath, struct list_ctx *c, int want_store)
-{
-	int rc;
-
-	memset(c, 0, sizeof *c);
-	c->cfpath = cfpath;
-	c->who.actor = audit_cli_actor();
-	c->who.channel = "cli";
-	if ((rc = herald_load_config(cfpath, &c->cf)) != EX_OK || !want_store)
-		return rc;
-	if ((rc = herald_open_store(c->cf, "herald", &c->st)) != EX_OK) {
-		config_free(c->cf);
-		c->cf = NULL;
-	}
-	return rc;
-}
-
-static void
-list_close_ctx(struct list_ctx *c)
-{
-	if (c->st != NULL)
-		store_close(c->st);
-	if (c->cf != NULL)
-		config_free(c->cf);
-}
-
 /* NAME[@DOMAIN] into name and domain; a message and -1 if it is bad. */
 static int
-list_arg(const struct list_ctx *c, const char *sub, const char *arg,
+list_arg(const struct herald_ctx *c, const char *sub, const char *arg,
     struct buf *name, struct buf *domain)
 {
 	const char *why;
@@ -150,7 +115,7 @@ list_fail(const char *sub, const char *addr, int rc)
 
 /* <lists_directory>/<domain>/<name> */
 static void
-list_dir(const struct list_ctx *c, const char *name, const char *domain,
+list_dir(const struct herald_ctx *c, const char *name, const char *domain,
     struct buf *out)
 {
 	buf_reset(out);
@@ -235,7 +200,7 @@ list_create(const char *cfpath, int argc, char **argv)
 	const char *owners[LIST_MAX_OWNERS];
 	const char *subject = NULL, *why;
 	struct roster_list l;
-	struct list_ctx c;
+	struct herald_ctx c;
 	size_t nowners = 0;
 	int ch, rc, ex;
 
@@ -276,7 +241,7 @@ list_create(const char *cfpath, int argc, char **argv)
 		    "--subject and at least one --owner\n");
 		goto usage;
 	}
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		goto out_owners;
 	if (list_arg(&c, "create", argv[optind], &name, &domain) != 0) {
 		ex = EX_DATAERR;
@@ -348,7 +313,7 @@ list_create(const char *cfpath, int argc, char **argv)
 	    buf_cstr(&domain), nowners, nowners == 1 ? "" : "s");
 	ex = list_cmd_aliases_changed(&c);
 out:
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 out_owners:
 	for (size_t i = 0; i < nowners; i++)
 		buf_free(&owner_bufs[i]);
@@ -372,7 +337,7 @@ list_status_change(const char *cfpath, const char *sub, int argc,
 	struct buf name = BUF_INIT(256), domain = BUF_INIT(512);
 	struct buf dir = BUF_INIT(8192);
 	struct roster_purged pu;
-	struct list_ctx c;
+	struct herald_ctx c;
 	int help, rc, ex;
 
 	if (list_help_only(argc, argv, &help) != 0 ||
@@ -384,7 +349,7 @@ list_status_change(const char *cfpath, const char *sub, int argc,
 		list_usage(stdout);
 		return EX_OK;
 	}
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if (list_arg(&c, sub, argv[optind], &name, &domain) != 0) {
 		ex = EX_DATAERR;
@@ -439,7 +404,7 @@ list_status_change(const char *cfpath, const char *sub, int argc,
 	if ((rc = list_cmd_aliases_changed(&c)) != EX_OK && ex == EX_OK)
 		ex = rc;
 out:
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&dir);
@@ -454,7 +419,7 @@ list_rename(const char *cfpath, int argc, char **argv)
 	struct buf name = BUF_INIT(256), domain = BUF_INIT(512);
 	struct buf nname = BUF_INIT(256), ndomain = BUF_INIT(512);
 	struct buf from = BUF_INIT(8192), to = BUF_INIT(8192);
-	struct list_ctx c;
+	struct herald_ctx c;
 	const char *why;
 	int help, rc, ex;
 
@@ -467,7 +432,7 @@ list_rename(const char *cfpath, int argc, char **argv)
 		list_usage(stdout);
 		return EX_OK;
 	}
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if (list_arg(&c, "rename", argv[optind], &name, &domain) != 0) {
 		ex = EX_DATAERR;
@@ -539,7 +504,7 @@ list_rename(const char *cfpath, int argc, char **argv)
 	    buf_cstr(&domain), buf_cstr(&nname), buf_cstr(&ndomain));
 	ex = list_cmd_aliases_changed(&c);
 out:
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&nname);
@@ -569,7 +534,7 @@ list_show(const char *cfpath, int argc, char **argv)
 	struct listconf *lc = NULL;
 	struct config *dcf = NULL;
 	struct roster_list l;
-	struct list_ctx c;
+	struct herald_ctx c;
 	int help, rc, ex;
 
 	if (list_help_only(argc, argv, &help) != 0 ||
@@ -581,7 +546,7 @@ list_show(const char *cfpath, int argc, char **argv)
 		list_usage(stdout);
 		return EX_OK;
 	}
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if (list_arg(&c, "show", argv[optind], &name, &domain) != 0) {
 		ex = EX_DATAERR;
@@ -628,7 +593,7 @@ out:
 	listconf_free(lc);
 	if (dcf != NULL)
 		config_free(dcf);
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&path);
@@ -658,7 +623,7 @@ list_ls(const char *cfpath, int argc, char **argv)
 	static const char *const statuses[] = { "open", "closed", "pending",
 	    "error_config", "family_closed" };
 	const char *domain = NULL, *status = NULL, *why;
-	struct list_ctx c;
+	struct herald_ctx c;
 	int ch, rc, ex, known = 0;
 
 	optind = 0;
@@ -694,10 +659,10 @@ list_ls(const char *cfpath, int argc, char **argv)
 		    "closed, pending, error_config, family_closed\n", status);
 		return EX_USAGE;
 	}
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	rc = roster_list_ls(c.st, domain, status, list_ls_one, NULL);
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 	return rc == STORE_OK ? EX_OK : list_fail("ls", "lists", rc);
 }
 
@@ -766,7 +731,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 	struct buf path = BUF_INIT(8192), out = BUF_INIT(8192);
 	struct list_csv_out o = { NULL, BUF_INIT(1024 * 1024), 0 };
 	struct roster_list l;
-	struct list_ctx c;
+	struct herald_ctx c;
 	const char *dir;
 	long members;
 	int help, rc, ex;
@@ -781,7 +746,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 		return EX_OK;
 	}
 	dir = argv[optind + 1];
-	if ((ex = list_open(cfpath, &c, 1)) != EX_OK)
+	if ((ex = herald_ctx_open(cfpath, &c, 1)) != EX_OK)
 		return ex;
 	if (list_arg(&c, "dump", argv[optind], &name, &domain) != 0) {
 		ex = EX_DATAERR;
@@ -841,7 +806,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 	    o.rows - 1);
 	ex = EX_OK;
 out:
-	list_close_ctx(&c);
+	herald_ctx_close(&c);
 	buf_free(&name);
 	buf_free(&domain);
 	buf_free(&path);
