@@ -9,6 +9,7 @@
 #include "config.h"
 #include "herald.h"
 #include "audit.h"
+#include "csv.h"
 #include "store.h"
 
 int
@@ -64,4 +65,17 @@ herald_ctx_close(struct herald_ctx *c)
 		config_free(c->cf);
 	c->st = NULL;
 	c->cf = NULL;
+}
+
+int
+herald_csv_row(const char *const *fields, size_t n, void *arg)
+{
+	struct herald_csv_out *o = arg;
+
+	buf_reset(&o->line);
+	if (csv_write_record(&o->line, fields, n) != 0 ||
+	    fwrite(o->line.data, 1, o->line.len, o->fp) != o->line.len)
+		return STORE_ERROR;
+	o->rows++;
+	return STORE_OK;
 }

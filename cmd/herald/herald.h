@@ -8,6 +8,9 @@
 #ifndef HERALD_CMD_H
 #define HERALD_CMD_H
 
+#include <stdio.h>
+
+#include "buf.h"
 #include "roster.h"
 
 struct config;
@@ -20,6 +23,15 @@ struct herald_ctx {
 	struct store	*st;		/* NULL unless asked for */
 	struct roster_who who;		/* the Unix user, channel "cli" */
 };
+
+/* CSV rows written to a file, as roster's export callbacks produce them. */
+struct herald_csv_out {
+	FILE		*fp;
+	struct buf	 line;
+	long		 rows;
+};
+/* A roster row callback: one CSV record to o->fp; STORE_OK or STORE_ERROR. */
+int herald_csv_row(const char *const *fields, size_t n, void *arg);
 
 /* Fill c: configuration, and the database when want_store; EX_* status. */
 int herald_ctx_open(const char *cfpath, struct herald_ctx *c, int want_store);

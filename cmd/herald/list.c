@@ -668,32 +668,13 @@ list_ls(const char *cfpath, int argc, char **argv)
 
 /* -- dump -------------------------------------------------------------------- */
 
-struct list_csv_out {
-	FILE		*fp;
-	struct buf	 line;
-	long		 rows;
-};
-
-static int
-list_csv_row(const char *const *fields, size_t n, void *arg)
-{
-	struct list_csv_out *o = arg;
-
-	buf_reset(&o->line);
-	if (csv_write_record(&o->line, fields, n) != 0 ||
-	    fwrite(o->line.data, 1, o->line.len, o->fp) != o->line.len)
-		return STORE_ERROR;
-	o->rows++;
-	return STORE_OK;
-}
-
 static int
 list_csv_admin(const struct roster_entry *e, void *arg)
 {
 	const char *f[] = { e->email, e->role, e->profile, e->name,
 	    e->reception, e->visibility };
 
-	return list_csv_row(f, 6, arg);
+	return herald_csv_row(f, 6, arg);
 }
 
 /* Copy a file (the list's config.yaml) byte for byte. */
@@ -729,7 +710,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 	    "profile", "name", "reception", "visibility" };
 	struct buf name = BUF_INIT(256), domain = BUF_INIT(512);
 	struct buf path = BUF_INIT(8192), out = BUF_INIT(8192);
-	struct list_csv_out o = { NULL, BUF_INIT(1024 * 1024), 0 };
+	struct herald_csv_out o = { NULL, BUF_INIT(1024 * 1024), 0 };
 	struct roster_list l;
 	struct herald_ctx c;
 	const char *dir;
@@ -780,7 +761,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 		ex = EX_CANTCREAT;
 		goto out;
 	}
-	rc = roster_member_export(c.st, l.name, l.domain, list_csv_row, &o);
+	rc = roster_member_export(c.st, l.name, l.domain, herald_csv_row, &o);
 	if (fclose(o.fp) != 0 && rc == STORE_OK)
 		rc = STORE_ERROR;
 	members = o.rows - 1;
@@ -788,7 +769,7 @@ list_dump(const char *cfpath, int argc, char **argv)
 	buf_printf(&out, "%s/admins.csv", dir);
 	o.rows = 0;
 	if (rc == STORE_OK && (o.fp = fopen(buf_cstr(&out), "w")) != NULL) {
-		rc = list_csv_row(admin_header, 6, &o);
+		rc = herald_csv_row(admin_header, 6, &o);
 		if (rc == STORE_OK)
 			rc = roster_admin_ls(c.st, l.name, l.domain, NULL,
 			    list_csv_admin, &o);

@@ -289,29 +289,10 @@ out:
 
 /* -- export -------------------------------------------------------------------- */
 
-struct member_out {
-	FILE		*fp;
-	struct buf	 line;
-	long		 rows;
-};
-
-static int
-member_export_row(const char *const *fields, size_t n, void *arg)
-{
-	struct member_out *o = arg;
-
-	buf_reset(&o->line);
-	if (csv_write_record(&o->line, fields, n) != 0 ||
-	    fwrite(o->line.data, 1, o->line.len, o->fp) != o->line.len)
-		return STORE_ERROR;
-	o->rows++;
-	return STORE_OK;
-}
-
 static int
 member_export(const char *cfpath, int argc, char **argv)
 {
-	struct member_out o = { NULL, BUF_INIT(1024 * 1024), 0 };
+	struct herald_csv_out o = { NULL, BUF_INIT(1024 * 1024), 0 };
 	struct member_ctx c;
 	const char *file;
 	int rc, ex;
@@ -337,7 +318,7 @@ member_export(const char *cfpath, int argc, char **argv)
 		goto out;
 	}
 	rc = roster_member_export(c.st, buf_cstr(&c.name), buf_cstr(&c.domain),
-	    member_export_row, &o);
+	    herald_csv_row, &o);
 	if ((o.fp == stdout ? fflush(o.fp) : fclose(o.fp)) != 0 &&
 	    rc == STORE_OK) {
 		fprintf(stderr, "herald member export: %s: %s\n",
