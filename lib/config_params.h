@@ -47,3 +47,33 @@ CONFIG_PARAM(ALIAS_FORMAT, "alias_format", ENUM, "postfix", 0, 0, "postfix|sendm
     "the format of alias_file: postfix and sendmail aliases(5), or an exim aliases file")
 CONFIG_PARAM(ALIAS_REBUILD_COMMAND, "alias_rebuild_command", STRING, "/usr/sbin/postalias", 0, 0, NULL,
     "run with the alias file's path as last argument after each rewrite; 'none' for none")
+CONFIG_PARAM(SPAM_STATUS, "spam_status", STRING, "x-spam-status", 0, 0, NULL,
+    "the spam_status.<name> scenario that classifies incoming mail as spam, ham or unsure")
+CONFIG_PARAM(NRCPT, "nrcpt", INT, "25", 1, 100000, NULL,
+    "most recipients in one packet (one SMTP transaction)")
+CONFIG_PARAM(AVG, "avg", INT, "10", 1, 100000, NULL,
+    "recipients a packet holds before it is closed at the next change of domain")
+CONFIG_PARAM(NRCPT_BY_DOMAIN, "nrcpt_by_domain", PATH, "", 0, 0, NULL,
+    "file of 'domain count' lines: most recipients of that domain per packet; empty for none")
+CONFIG_PARAM(DKIM_FEATURE, "dkim_feature", BOOL, "off", 0, 0, NULL,
+    "whether distributed messages are DKIM-signed (per dkim_signature_apply_on)")
+CONFIG_PARAM(DKIM_PRIVATE_KEY_PATH, "dkim_private_key_path", PATH, "", 0, 0, NULL,
+    "the site's DKIM private key (PEM), used when a list names none")
+CONFIG_PARAM(DKIM_SELECTOR, "dkim_selector", STRING, "", 0, 0, NULL,
+    "the site's DKIM selector (s=)")
+CONFIG_PARAM(DKIM_SIGNER_DOMAIN, "dkim_signer_domain", STRING, "", 0, 0, NULL,
+    "the site's DKIM signing domain (d=; default: the list's domain)")
+CONFIG_PARAM(DKIM_REMOVE_INCOMING, "dkim_remove_incoming", ENUM, "broken", 0, 0, "never|broken|always",
+    "incoming DKIM signatures: kept, removed when Herald's changes break them, or always removed")
+CONFIG_PARAM(DMARC_PROTECTION_MODE, "dmarc_protection_mode", STRING, "", 0, 0, NULL,
+    "the lists' default dmarc_protection.mode, comma-separated; empty: never")
+CONFIG_PARAM(DMARC_POLICY_FILE, "dmarc_policy_file", PATH, "", 0, 0, NULL,
+    "file of 'domain policy' lines consulted before DNS (tests, sites without a resolver)")
+CONFIG_PARAM(ONECLICK_URL, "oneclick_url", STRING, "", 0, 0, NULL,
+    "base https URL of the one-click unsubscribe endpoint (RFC 8058); empty: mailto only")
+CONFIG_PARAM(ONECLICK_LISTEN, "oneclick_listen", HOSTPORT, "127.0.0.1:8025", 0, 0, NULL,
+    "where the one-click endpoint listens, behind the site's web server")
+CONFIG_PARAM(MSGID_DAYS, "msgid_days", INT, "30", 1, 3650, NULL,
+    "days a distributed Message-ID is remembered per list, against redistribution")
+CONFIG_PARAM(KEY_DAYS, "key_days", INT, "14", 1, 365, NULL,
+    "days a moderation or confirmation key stays valid")
