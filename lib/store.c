@@ -31,6 +31,21 @@
 /* How many pending reads to consume before a statement, at most. */
 #define STORE_DRAIN_MAX		16
 
+/* Channels one connection LISTENs to, statements it prepares. */
+#define STORE_CHANNELS_MAX	4
+#define STORE_PREPARED_MAX	32
+
+/*
+ * Notifications waiting for store_notifications(). Past this many the
+ * consumer is told that some were lost, which it handles as a reconnect.
+ */
+#define STORE_NOTES_MAX		4096
+
+struct store_note {
+	char	*channel;
+	char	*payload;
+};
+
 struct store {
 	PGconn	*conn;
 	int	 in_tx;		/* between store_begin() and commit/rollback */
@@ -38,6 +53,13 @@ struct store {
 	int	 peer_gone;	/* the server said FATAL while we were idle */
 	char	 sqlstate[6];
 	char	 errmsg[STORE_ERRMSG_MAX];
+	char	*channels[STORE_CHANNELS_MAX];	/* LISTENed, again after a reconnect */
+	size_t	 nchannels;
+	struct store_note *notes;	/* received, not yet delivered */
+	size_t	 nnotes;
+	int	 notes_lost;	/* a reconnect or an overflow since the last delivery */
+	char	*prepared[STORE_PREPARED_MAX];	/* names prepared on this session */
+	size_t	 nprepared;
 };
 
 /*
@@ -169,12 +191,29 @@ store_open(const char *conninfo, const char *appname, struct store **stp)
 	return STORE_OK;
 }
 
+static void
+store_forget_session(struct store *st)
+{
+	for (size_t i = 0; i < st->nprepared; i++)
+		free(st->prepared[i]);
+	st->nprepared = 0;
+	for (size_t i = 0; i < st->nnotes; i++) {
+		free(st->notes[i].channel);
+		free(st->notes[i].payload);
+	}
+	st->nnotes = 0;
+}
+
 void
 store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
 	PQfinish(st->conn);
+	store_forget_session(st);
+	free(st->notes);
+	for (size_t i = 0; i < st->nchannels; i++)
+		free(st->channels[i]);
 	free(st);
 }
 
@@ -194,6 +233,36 @@ int
 store_in_transaction(const struct store *st)
 {
 	return st->in_tx;
+}
+
+/* Queue a notification for store_notifications(), or count it lost. */
+static void
+store_keep_note(struct store *st, const PGnotify *n)
+{
+	if (st->nchannels == 0)
+		return;
+	if (st->nnotes == STORE_NOTES_MAX) {
+		st->notes_lost = 1;
+		return;
+	}
+	if (st->notes == NULL)
+		st->notes = xreallocarray(NULL, STORE_NOTES_MAX,
+		    sizeof(*st->notes));
+	st->notes[st->nnotes].channel = xstrdup(n->relname);
+	st->notes[st->nnotes].payload = xstrdup(n->extra ? n->extra : "");
+	st->nnotes++;
+}
+
+/* Read what a statement's result brought along (our own NOTIFYs). */
+static void
+store_collect_notes(struct store *st)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(st->conn)) != NULL) {
+		store_keep_note(st, n);
+		PQfreemem(n);
+	}
 }
 
 /*
@@ -220,9 +289,10 @@ store_conn_dead(struct store *st)
 			return 0;
 		if (!PQconsumeInput(st->conn))
 			return 1;
-		/* Nobody LISTENs through the store; drop what came. */
-		while ((n = PQnotifies(st->conn)) != NULL)
+		while ((n = PQnotifies(st->conn)) != NULL) {
+			store_keep_note(st, n);
 			PQfreemem(n);
+		}
 	}
 	return st->peer_gone || PQstatus(st->conn) != CONNECTION_OK;
 }
@@ -234,6 +304,20 @@ store_conn_errmsg(const struct store *st)
 	const char *msg = PQerrorMessage(st->conn);
 
 	return msg != NULL && *msg != '\0' ? msg : "the server ended the session";
+}
+
+static int store_listen_one(struct store *st, const char *channel);
+
+/* After a reconnect: LISTEN again to every channel. */
+static int
+store_relisten(struct store *st)
+{
+	int rc;
+
+	for (size_t i = 0; i < st->nchannels; i++)
+		if ((rc = store_listen_one(st, st->channels[i])) != STORE_OK)
+			return rc;
+	return STORE_OK;
 }
 
 /*
@@ -261,6 +345,9 @@ store_ready(struct store *st)
 	}
 	log_warn("store: connection lost, reconnecting");
 	st->peer_gone = 0;
+	/* What the old session prepared and heard is gone with it. */
+	store_forget_session(st);
+	st->notes_lost = 1;
 	PQreset(st->conn);
 	if (PQstatus(st->conn) != CONNECTION_OK) {
 		store_seterr(st, NULL, "cannot reconnect to the database: %s",
@@ -268,7 +355,7 @@ store_ready(struct store *st)
 		return STORE_TEMP;
 	}
 	log_info("store: reconnected");
-	return STORE_OK;
+	return store_relisten(st);
 }
 
 /*
@@ -329,8 +416,102 @@ store_exec(struct store *st, const char *sql, int nparams,
 		*res = NULL;
 	if ((rc = store_ready(st)) != STORE_OK)
 		return rc;
-	return store_finish(st, PQexecParams(st->conn, sql, nparams, NULL,
+	rc = store_finish(st, PQexecParams(st->conn, sql, nparams, NULL,
 	    values, lengths, formats, result_format), expect, res);
+	store_collect_notes(st);
+	return rc;
+}
+
+/*
+ * LISTEN on the current session. A channel name is an identifier, not a
+ * value, so it cannot be a parameter: it is quoted by libpq instead.
+ */
+static int
+store_listen_one(struct store *st, const char *channel)
+{
+	char *id = PQescapeIdentifier(st->conn, channel, strlen(channel));
+	char sql[160];
+	int rc;
+
+	if (id == NULL) {
+		store_seterr(st, NULL, "cannot quote channel %s: %s", channel,
+		    PQerrorMessage(st->conn));
+		return STORE_ERROR;
+	}
+	snprintf(sql, sizeof sql, "LISTEN %s", id);
+	PQfreemem(id);
+	rc = store_finish(st, PQexecParams(st->conn, sql, 0, NULL, NULL, NULL,
+	    NULL, 0), PGRES_COMMAND_OK, NULL);
+	store_collect_notes(st);
+	return rc;
+}
+
+int
+store_listen(struct store *st, const char *channel)
+{
+	int rc;
+
+	if (strlen(channel) > 63 || st->nchannels == STORE_CHANNELS_MAX) {
+		store_seterr(st, NULL, "cannot listen to channel %s", channel);
+		return STORE_ERROR;
+	}
+	for (size_t i = 0; i < st->nchannels; i++)
+		if (strcmp(st->channels[i], channel) == 0)
+			return STORE_OK;
+	if ((rc = store_ready(st)) != STORE_OK)
+		return rc;
+	if ((rc = store_listen_one(st, channel)) != STORE_OK)
+		return rc;
+	st->channels[st->nchannels++] = xstrdup(channel);
+	return STORE_OK;
+}
+
+int
+store_notifications(struct store *st, store_notify_fn *fn, void *arg)
+{
+	int lost;
+
+	/* A dead connection may have missed anything: say so. */
+	if (store_conn_dead(st))
+		st->notes_lost = 1;
+	for (size_t i = 0; i < st->nnotes; i++) {
+		fn(st->notes[i].channel, st->notes[i].payload, arg);
+		free(st->notes[i].channel);
+		free(st->notes[i].payload);
+	}
+	st->nnotes = 0;
+	lost = st->notes_lost;
+	st->notes_lost = 0;
+	return lost;
+}
+
+int
+store_query_prepared(struct store *st, const char *name, const char *sql,
+    int nparams, const char *const *params, PGresult **res)
+{
+	size_t i;
+	int rc;
+
+	*res = NULL;
+	if ((rc = store_ready(st)) != STORE_OK)
+		return rc;
+	for (i = 0; i < st->nprepared; i++)
+		if (strcmp(st->prepared[i], name) == 0)
+			break;
+	if (i == st->nprepared) {
+		/* Too many names: run unprepared rather than fail. */
+		if (st->nprepared == STORE_PREPARED_MAX)
+			return store_query(st, sql, nparams, params, res);
+		rc = store_finish(st, PQprepare(st->conn, name, sql, nparams,
+		    NULL), PGRES_COMMAND_OK, NULL);
+		if (rc != STORE_OK)
+			return rc;
+		st->prepared[st->nprepared++] = xstrdup(name);
+	}
+	rc = store_finish(st, PQexecPrepared(st->conn, name, nparams, params,
+	    NULL, NULL, 0), PGRES_TUPLES_OK, res);
+	store_collect_notes(st);
+	return rc;
 }
 
 /*

@@ -76,6 +76,29 @@ int	store_scalar_int(struct store *st, const char *sql, int nparams,
 	    const char *const *params, long long *value);
 
 /*
+ * A query by a prepared statement: prepared on first use under name (a
+ * constant per SQL text) and again after a reconnect. For the statements
+ * a daemon runs once per message, where planning is most of the cost.
+ */
+int	store_query_prepared(struct store *st, const char *name,
+	    const char *sql, int nparams, const char *const *params,
+	    PGresult **res);
+
+/*
+ * Notifications (LISTEN/NOTIFY). store_listen() subscribes the session to
+ * a channel, and again after every reconnect. store_notifications() hands
+ * over, without a round trip, what the server has sent since the last
+ * call, and returns 1 when some may have been missed (the connection is or
+ * was dead, or too many were waiting): a caller that caches what the
+ * notifications invalidate must then drop its whole cache. Returns 0
+ * otherwise. One consumer per store.
+ */
+typedef void store_notify_fn(const char *channel, const char *payload,
+	    void *arg);
+int	store_listen(struct store *st, const char *channel);
+int	store_notifications(struct store *st, store_notify_fn *fn, void *arg);
+
+/*
  * Transactions. store_commit() fails (STORE_ERROR) when the server rolled
  * back instead, after an error inside the transaction. store_rollback()
  * always ends the transaction on our side, even without a connection.
