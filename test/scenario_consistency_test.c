@@ -33,6 +33,22 @@ static const char *senders[] = {
 	"stranger@example.net", "lm@example.org",
 };
 static const char *lists[] = { "staff", "noed" };	/* noed: no editor */
+/*
+ * Messages for every other name: plain, multipart/mixed, alternative, an
+ * attachment disposition, an X-Sender naming the editor (send.editorkey
+ * trusts it), none at all.
+ */
+static const char *messages[] = {
+	NULL,
+	"From: x@example.org\nContent-Type: text/plain\n\nhello\n",
+	"From: x@example.org\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nhello\n--b--\n",
+	"From: x@example.org\nContent-Type: multipart/alternative; boundary=b\n\n"
+	    "--b\n\nhello\n--b--\n",
+	"From: x@example.org\nContent-Disposition: attachment; filename=a.pdf\n"
+	    "Content-Type: application/pdf\n\nJVBERi0=\n",
+	"From: x@example.org\nX-Sender: editor@example.org\n\nhello\n",
+};
 /* The verdict headers of the filters Sympa's spam_status files read. */
 static const char *spam_headers[] = {
 	NULL,
@@ -109,17 +125,21 @@ compare(const struct scenario *herald, const struct scenario *sympa,
     const char *name)
 {
 	int differ = 0, spam = strncmp(name, "spam_status.", 12) == 0;
-	size_t nh = spam ? sizeof spam_headers / sizeof spam_headers[0] : 1;
+	size_t nh = spam ? sizeof spam_headers / sizeof spam_headers[0] :
+	    sizeof messages / sizeof messages[0];
 	struct buf keep = BUF_INIT(4096);
 
 	for (size_t h = 0; h < nh; h++) {
 		struct msg *m = NULL;
 
-		if (spam_headers[h] != NULL) {
-			buf_reset(&keep);
-			buf_printf(&keep, "From: x@example.org\n%s\nhello\n", spam_headers[h]);
+		buf_reset(&keep);
+		if (spam && spam_headers[h] != NULL)
+			buf_printf(&keep, "From: x@example.org\n%s\nhello\n",
+			    spam_headers[h]);
+		else if (!spam && messages[h] != NULL)
+			buf_puts(&keep, messages[h]);
+		if (keep.len > 0)
 			m = msg_parse(keep.data, keep.len, NULL, NULL);
-		}
 		for (size_t l = 0; l < 2; l++)
 			for (size_t s = 0; s < sizeof senders / sizeof senders[0]; s++)
 				for (int a = SCENARIO_AUTH_SMTP; a <= SCENARIO_AUTH_SMIME; a++) {
@@ -137,8 +157,8 @@ compare(const struct scenario *herald, const struct scenario *sympa,
 						as = decide(sympa, lists[l], senders[s],
 						    SCENARIO_AUTH_MD5, m);
 					if (ah != as && differ++ < 3)
-						printf("  %s: list %s, %s, %s: herald %s, sympa %s\n",
-						    name, lists[l], senders[s],
+						printf("  %s: message %zu, list %s, %s, %s: herald %s, sympa %s\n",
+						    name, h, lists[l], senders[s],
 						    scenario_auth_name(a),
 						    scenario_action_name(ah),
 						    scenario_action_name(as));
