@@ -215,6 +215,17 @@ int	scenario_decide(const struct scenario_path *path, const char *function,
 	    const char *name, const struct scenario_ctx *ctx,
 	    struct scenario_result *res);
 
+/*
+ * The spam status of an incoming message: spam_status.<name> (the site's
+ * spam_status parameter) found on domain_path, which must hold no list
+ * directory, evaluated with only the message. Returns "spam", "ham",
+ * "unsure", "reject" (no rule matched) or "unknown" (no usable file);
+ * only "spam" is special anywhere. res says which rule decided.
+ */
+const char *scenario_spam_status(const struct scenario_path *domain_path,
+	    const char *name, const char *domain, const struct msg *m,
+	    const struct config *conf, struct scenario_result *res);
+
 /* Names: "do_it", "smtp"; parse returns -1 for an unknown name. */
 const char *scenario_action_name(enum scenario_action a);
 const char *scenario_auth_name(enum scenario_auth a);
@@ -224,11 +235,13 @@ int	scenario_result_format(const struct scenario_result *res,
 	    struct buf *out);
 
 /*
- * The PostgreSQL oracle: one indexed query per question, answers cached
- * until scenario_store_reset() (call it before each evaluation; a
- * fresh cache per request is what makes a member change visible at once).
+ * The PostgreSQL oracle: one indexed query per question; the answers are
+ * kept across requests and dropped when the database announces a change
+ * of the list (LISTEN herald_roster, see scenario_store.c). Call
+ * scenario_store_reset() before each request: it applies the
+ * announcements received so far, without a round trip.
  * listmasters are the site's listmaster addresses (config "listmaster",
- * comma-separated) plus any named listmaster@<domain> default.
+ * comma-separated).
  */
 struct scenario_store;
 struct scenario_store *scenario_store_new(struct store *st,

@@ -285,3 +285,27 @@ scenario_decide(const struct scenario_path *path, const char *function,
 	buf_free(&file);
 	return rc;
 }
+
+/*
+ * Sympa classifies in the robot's context with nothing but the message:
+ * [sender] is "nobody" inside, and list directories are never searched.
+ * A missing or broken file is "unknown" rather than reject, since the
+ * classification is only a fact for the other scenarios to test.
+ */
+const char *
+scenario_spam_status(const struct scenario_path *domain_path,
+    const char *name, const char *domain, const struct msg *m,
+    const struct config *conf, struct scenario_result *res)
+{
+	struct scenario_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.domain = domain;
+	ctx.auth = SCENARIO_AUTH_SMTP;
+	ctx.msg = m;
+	ctx.conf = conf;
+	if (scenario_decide(domain_path, "spam_status", name, &ctx, res) == -1 &&
+	    strcmp(res->reason, "not-compiled") == 0)
+		return "unknown";
+	return scenario_action_name(res->action);
+}

@@ -1,15 +1,25 @@
 /*
  * scenario_store - the scenario membership oracle over PostgreSQL.
  *
- * One question about (list, address) is answered by one query that reads
- * every role at once - member, owner, editor, and whether the list has
- * any editor - each an EXISTS on a primary-key prefix
+ * One question about (list, address) is answered by one prepared query
+ * that reads every role at once - member, owner, editor, and whether the
+ * list has any editor - each an EXISTS on a primary-key prefix
  * (subscribers (list_id, email), admins (list_id, role, email)), never a
- * scan of members. The answers are kept until scenario_store_reset(): so
- * send.private costs one round trip whatever the sender is, and the next
- * request sees any change made in between (nothing outlives a request,
- * which is what makes the cache correct when members change).
- * Listmasters come from the site configuration, not the database.
+ * scan of members.
+ *
+ * The answers are kept across requests, per process, and dropped when the
+ * database says they changed: migration 0006 makes every statement that
+ * changes a list's members or admins NOTIFY herald_roster with the list's
+ * id, and scenario_store_reset(), called before each request, reads the
+ * notifications that have arrived - from the socket, without a round trip
+ * - and forgets the lists they name. A change committed by another
+ * session is therefore seen by the first request that starts after its
+ * notification has reached this process (the time of a local socket
+ * write, against the seconds a message spends in the spools). When
+ * notifications may have been missed - the connection dropped, or too
+ * many came - everything is forgotten. The cache is bounded: when full it
+ * is emptied, which costs one query per question again, never a wrong
+ * answer. Listmasters come from the site configuration, not the database.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -23,11 +33,17 @@
 #include "mem.h"
 #include "scenario.h"
 #include "store.h"
+#include "strmap.h"
 
-#define ROLE_CACHE	8		/* (list, email) pairs per request */
+/* (list, address) answers kept; about 100 bytes each. */
+#define ROLE_CACHE_MAX	200000
+
+#define ROSTER_CHANNEL	"herald_roster"
+/* The schema version whose triggers announce changes (0006_roster_notify). */
+#define ROSTER_NOTIFY_SCHEMA	6
 
 struct role_ent {
-	char	*list, *domain, *email;
+	char	 list_id[24];	/* "" when the list does not exist */
 	int	 sub, owner, editor, has_editors;
 };
 
@@ -35,13 +51,14 @@ struct scenario_store {
 	struct store	*st;
 	char		**listmasters;	/* lower-case */
 	size_t		 nlm;
-	struct role_ent	 ents[ROLE_CACHE];
-	size_t		 nents;
+	struct strmap	*roles;		/* "list\1domain\1email" -> role_ent */
+	struct strmap	*lists;		/* "list\1domain" -> role_ent (email "") */
+	int		 listening;	/* LISTEN done: answers may be kept */
 	struct scenario_members members;
 };
 
 static const char roles_sql[] =
-    "SELECT EXISTS (SELECT 1 FROM subscribers s"
+    "SELECT l.id, EXISTS (SELECT 1 FROM subscribers s"
     "		WHERE s.list_id = l.id AND s.email = $3),"
     "	EXISTS (SELECT 1 FROM admins a WHERE a.list_id = l.id"
     "		AND a.role = 'owner' AND a.email = $3),"
@@ -57,39 +74,115 @@ is_t(const PGresult *r, int col)
 	return strcmp(PQgetvalue(r, 0, col), "t") == 0;
 }
 
+/*
+ * The cache key. \1 cannot occur in a list name, a domain or an address
+ * the database accepts, so two different triples never share a key.
+ */
+static void
+role_key(struct buf *k, const char *list, const char *domain,
+    const char *email)
+{
+	buf_reset(k);
+	buf_printf(k, "%s\1%s\1%s", list, domain, email ? email : "");
+}
+
+static void
+ss_forget_all(struct scenario_store *ss)
+{
+	strmap_clear(ss->roles, free);
+	strmap_clear(ss->lists, free);
+}
+
+static int
+ss_same_list(const char *key, void *value, void *arg)
+{
+	(void)key;
+	return strcmp(((struct role_ent *)value)->list_id, arg) == 0;
+}
+
+/* A notification: payload is a list id, or "*" for everything. */
+static void
+ss_roster_changed(const char *channel, const char *payload, void *arg)
+{
+	struct scenario_store *ss = arg;
+
+	if (strcmp(channel, ROSTER_CHANNEL) != 0)
+		return;
+	if (strcmp(payload, "*") == 0) {
+		ss_forget_all(ss);
+		return;
+	}
+	strmap_drop_if(ss->roles, ss_same_list, (void *)payload, free);
+	strmap_drop_if(ss->lists, ss_same_list, (void *)payload, free);
+}
+
+/*
+ * Answers may outlive a request only while the notifications that
+ * invalidate them can be heard: without LISTEN (a schema without the
+ * triggers, a failure) the cache lasts one request, and the schema is
+ * looked at again by the next.
+ */
+static void
+ss_listen(struct scenario_store *ss)
+{
+	int version = 0;
+
+	if (ss->listening)
+		return;
+	if (store_schema_version(ss->st, &version) != STORE_OK ||
+	    version < ROSTER_NOTIFY_SCHEMA)
+		return;
+	if (store_listen(ss->st, ROSTER_CHANNEL) == STORE_OK) {
+		ss->listening = 1;
+		/* What LISTEN did not yet cover may be stale. */
+		ss_forget_all(ss);
+	}
+}
+
 /* The cached roles of (list, email), asking the database once. */
 static struct role_ent *
 roles(struct scenario_store *ss, const char *list, const char *domain,
     const char *email)
 {
 	const char *p[3] = { list, domain, email != NULL ? email : "" };
+	struct buf key = BUF_INIT(1024);
 	struct role_ent *e;
 	PGresult *r;
 
-	for (size_t i = 0; i < ss->nents; i++) {
-		e = &ss->ents[i];
-		if (strcmp(e->list, list) == 0 && strcmp(e->domain, domain) == 0 &&
-		    strcmp(e->email, p[2]) == 0)
-			return e;
+	ss_listen(ss);
+	role_key(&key, list, domain, p[2]);
+	if ((e = strmap_get(ss->roles, buf_cstr(&key))) != NULL) {
+		buf_free(&key);
+		return e;
 	}
-	if (store_query(ss->st, roles_sql, 3, p, &r) != STORE_OK)
+	if (store_query_prepared(ss->st, "herald_scenario_roles", roles_sql,
+	    3, p, &r) != STORE_OK) {
+		buf_free(&key);
 		return NULL;
-	if (ss->nents == ROLE_CACHE)
-		scenario_store_reset(ss);
-	e = &ss->ents[ss->nents++];
-	e->list = xstrdup(list);
-	e->domain = xstrdup(domain);
-	e->email = xstrdup(p[2]);
+	}
+	if (strmap_count(ss->roles) >= ROLE_CACHE_MAX)
+		ss_forget_all(ss);
+	e = xcalloc(1, sizeof(*e));
 	/* No such list: no one is anything on it. */
-	if (PQntuples(r) == 0)
-		e->sub = e->owner = e->editor = e->has_editors = 0;
-	else {
-		e->sub = is_t(r, 0);
-		e->owner = is_t(r, 1);
-		e->editor = is_t(r, 2);
-		e->has_editors = is_t(r, 3);
+	if (PQntuples(r) == 1) {
+		snprintf(e->list_id, sizeof(e->list_id), "%s",
+		    PQgetvalue(r, 0, 0));
+		e->sub = is_t(r, 1);
+		e->owner = is_t(r, 2);
+		e->editor = is_t(r, 3);
+		e->has_editors = is_t(r, 4);
 	}
 	PQclear(r);
+	free(strmap_put(ss->roles, buf_cstr(&key), e));
+	/* What the list is, whoever asked: for HAS_EDITORS without an address. */
+	role_key(&key, list, domain, NULL);
+	{
+		struct role_ent *l = xmalloc(sizeof(*l));
+
+		*l = *e;
+		free(strmap_put(ss->lists, buf_cstr(&key), l));
+	}
+	buf_free(&key);
 	return e;
 }
 
@@ -108,12 +201,15 @@ ss_role(void *arg, enum scenario_role role, const char *list,
 	}
 	if (list == NULL || domain == NULL)
 		return 0;
-	/* HAS_EDITORS has no address: any cached entry of the list knows. */
-	if (role == SCENARIO_ROLE_HAS_EDITORS && email == NULL)
-		for (size_t i = 0; i < ss->nents; i++)
-			if (strcmp(ss->ents[i].list, list) == 0 &&
-			    strcmp(ss->ents[i].domain, domain) == 0)
-				return ss->ents[i].has_editors;
+	if (role == SCENARIO_ROLE_HAS_EDITORS && email == NULL) {
+		struct buf key = BUF_INIT(1024);
+
+		role_key(&key, list, domain, NULL);
+		e = strmap_get(ss->lists, buf_cstr(&key));
+		buf_free(&key);
+		if (e != NULL)
+			return e->has_editors;
+	}
 	if ((e = roles(ss, list, domain, email)) == NULL)
 		return -1;
 	switch (role) {
@@ -216,6 +312,8 @@ scenario_store_new(struct store *st, const struct config *cf)
 	ss->st = st;
 	if (cf != NULL)
 		load_listmasters(ss, config_str(cf, CF_LISTMASTER));
+	ss->roles = strmap_new();
+	ss->lists = strmap_new();
 	ss->members.role = ss_role;
 	ss->members.field = ss_field;
 	ss->members.arg = ss;
@@ -225,12 +323,12 @@ scenario_store_new(struct store *st, const struct config *cf)
 void
 scenario_store_reset(struct scenario_store *ss)
 {
-	for (size_t i = 0; i < ss->nents; i++) {
-		free(ss->ents[i].list);
-		free(ss->ents[i].domain);
-		free(ss->ents[i].email);
+	if (!ss->listening) {
+		ss_forget_all(ss);
+		return;
 	}
-	ss->nents = 0;
+	if (store_notifications(ss->st, ss_roster_changed, ss) != 0)
+		ss_forget_all(ss);
 }
 
 void
@@ -238,7 +336,8 @@ scenario_store_free(struct scenario_store *ss)
 {
 	if (ss == NULL)
 		return;
-	scenario_store_reset(ss);
+	strmap_free(ss->roles, free);
+	strmap_free(ss->lists, free);
 	for (size_t i = 0; i < ss->nlm; i++)
 		free(ss->listmasters[i]);
 	free(ss->listmasters);

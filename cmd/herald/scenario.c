@@ -476,18 +476,13 @@ scn_print_result(const char *label, const struct scenario_result *res)
  */
 static void
 scn_spam_status(const struct scenario_path *dp, const struct scenario_ctx *base,
-    char *out, size_t outsz)
+    const struct config *cf, char *out, size_t outsz)
 {
 	struct scenario_result res;
-	struct scenario_ctx ctx;
 
-	memset(&ctx, 0, sizeof ctx);
-	ctx.domain = base->domain;
-	ctx.auth = SCENARIO_AUTH_SMTP;
-	ctx.msg = base->msg;
-	ctx.conf = base->conf;
-	scenario_decide(dp, "spam_status", "x-spam-status", &ctx, &res);
-	snprintf(out, outsz, "%s", scenario_action_name(res.action));
+	snprintf(out, outsz, "%s", scenario_spam_status(dp,
+	    config_str(cf, CF_SPAM_STATUS), base->domain, base->msg, base->conf,
+	    &res));
 	printf("spam_status: %s (%s)\n", out, res.origin);
 }
 
@@ -625,6 +620,8 @@ scn_test(const char *cfpath, int argc, char **argv)
 		scn_name_fix(f->name, t.name, &r.sname);
 	else if (f->param >= 0 && listconf_str(r.lc, f->param)[0] != '\0')
 		scn_name_fix(f->name, listconf_str(r.lc, f->param), &r.sname);
+	else if (strcmp(f->name, "spam_status") == 0)
+		buf_puts(&r.sname, config_str(r.cf, CF_SPAM_STATUS));
 	else
 		buf_puts(&r.sname, f->def);
 
@@ -657,7 +654,7 @@ scn_test(const char *cfpath, int argc, char **argv)
 	    r.l.status, f->name);
 	/* Every incoming message is classified first; posts see the result. */
 	if (r.msg != NULL && strcmp(f->name, "spam_status") != 0) {
-		scn_spam_status(&dp, &ctx, spam, sizeof spam);
+		scn_spam_status(&dp, &ctx, r.cf, spam, sizeof spam);
 		ctx.spam_status = spam;
 	}
 	if (strcmp(f->name, "spam_status") == 0) {
