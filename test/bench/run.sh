@@ -217,3 +217,17 @@ if [ -x build/bench/scenario_bench ]; then
 else
 	echo "bench scenario: skipped (run make benches)"
 fi
+
+# ---- packetiser (H4, lib/packet.c) ----------------------------------------
+# Time to packetise a post to a 100,000-member list: one job, its packets,
+# one transaction (in bench_db's database, its own list; skipped without).
+if [ -x build/bench/packet_bench ]; then
+	if bench_db; then
+		build/bench/packet_bench 2>/dev/null
+	else
+		HERALD_TEST_DATABASE='' build/bench/packet_bench 2>/dev/null
+	fi
+else
+	echo "bench packetise_100000: skipped (run make benches)"
+fi
+# ---- end packetiser --------------------------------------------------------
