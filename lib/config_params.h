@@ -73,6 +73,8 @@ CONFIG_PARAM(ONECLICK_URL, "oneclick_url", STRING, "", 0, 0, NULL,
     "base https URL of the one-click unsubscribe endpoint (RFC 8058); empty: mailto only")
 CONFIG_PARAM(ONECLICK_LISTEN, "oneclick_listen", HOSTPORT, "127.0.0.1:8025", 0, 0, NULL,
     "where the one-click endpoint listens, behind the site's web server")
+CONFIG_PARAM(ONECLICK_DAYS, "oneclick_days", INT, "60", 1, 3650, NULL,
+    "days a one-click unsubscribe URL stays valid")
 CONFIG_PARAM(MSGID_DAYS, "msgid_days", INT, "30", 1, 3650, NULL,
     "days a distributed Message-ID is remembered per list, against redistribution")
 CONFIG_PARAM(KEY_DAYS, "key_days", INT, "14", 1, 365, NULL,

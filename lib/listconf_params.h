@@ -149,14 +149,14 @@ LISTCONF_PARAM(PROCESS_ARCHIVE, "process_archive", BOOL, "off", 0, 0, NULL,
 LISTCONF_PARAM(DMARC_PROTECTION, "dmarc_protection", MAP, "", 0, 0, NULL,
     "rewriting of From for senders whose domain has a strict DMARC policy")
 LISTCONF_PARAM(DMARC_PROTECTION_MODE, "dmarc_protection.mode", SET, "", 0, 0,
-    "none|all|dkim_signature|dmarc_any|dmarc_reject|dmarc_quarantine|domain_regex",
+    "none|all|dkim_signature|dkim|dkim_exists|dmarc_any|dmarc_exists|dmarc_reject|dmarc_quarantine|domain_regex|domain|domain_match",
     "when From is rewritten; empty: never")
 LISTCONF_PARAM(DMARC_PROTECTION_DOMAIN_REGEX, "dmarc_protection.domain_regex", REGEX, "", 0, 0, NULL,
     "sender domains to protect when mode has domain_regex")
 LISTCONF_PARAM(DMARC_PROTECTION_OTHER_EMAIL, "dmarc_protection.other_email", ADDRESS, "", 0, 0, NULL,
     "the address put in From (default: the list's address)")
 LISTCONF_PARAM(DMARC_PROTECTION_PHRASE, "dmarc_protection.phrase", ENUM, "name_via_list", 0, 0,
-    "display_name|name_and_email|name_via_list|name_email_via_list|list_for_email",
+    "display_name|name|name_and_email|name_via_list|name_email_via_list|list_for_email|list_for_name|prefixed",
     "the display name of the rewritten From")
 LISTCONF_PARAM(DKIM_SIGNATURE_APPLY_ON, "dkim_signature_apply_on", SET,
     "md5_authenticated_messages,smime_authenticated_messages,dkim_authenticated_messages,editor_validated_messages",

@@ -17,11 +17,9 @@ seeds() {	# the seed directories of a target that exist here
 	case "$1" in
 	msg) set -- "$corpora/cpython-email-testdata/data" "$corpora/sisimai-set-of-emails/maildir/bsd" ;;
 	addr) set -- "$corpora/go-net-mail" "$corpora/isemail" ;;
-	spool) set -- test/fuzz/seeds/spool ;;
-	config) set -- test/fuzz/seeds/config ;;
-	family) set -- test/fuzz/seeds/family ;;
 	scenario) set -- "$corpora/sympa-testdata/default/scenari" ;;
-	*) set -- ;;
+	dkim) set -- test/fuzz/seeds/dkim "$corpora/stalwart-mail-auth/resources/dkim" ;;
+	*) set -- "test/fuzz/seeds/$1" ;;
 	esac
 	for d in "$@"; do [ -d "$d" ] && echo "$d"; done
 }
