@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -130,7 +131,7 @@ test_roles(void **state)
 	    "owner@example.org"), SCENARIO_REJECT);
 	assert_int_equal(R("equal([subscriber->gecos],'Mem Ber')", "staff",
 	    "member@example.org"), SCENARIO_DO_IT);
-	/* A change is seen by the next request (the cache is per request). */
+	/* A change made on this session is seen by the next request. */
 	sql(st, "DELETE FROM subscribers WHERE email = 'member@example.org'");
 	assert_int_equal(R("is_subscriber([listname],[sender])", "staff",
 	    "member@example.org"), SCENARIO_REJECT);
@@ -138,6 +139,94 @@ test_roles(void **state)
 	scenario_store_free(ss);
 	config_free(cf);
 	buf_free(&err);
+	store_close(st);
+}
+
+/*
+ * Evaluate is_subscriber for sender on staff until it gives want, at most
+ * about 5 s: another session's change arrives as a notification whenever
+ * its backend sends it. Returns what was last seen.
+ */
+static enum scenario_action
+await_member(struct scenario_store *ss, const char *sender,
+    enum scenario_action want)
+{
+	enum scenario_action got = SCENARIO_REJECT;
+
+	for (int i = 0; i < 500; i++) {
+		got = run(ss, YES("is_subscriber([listname],[sender])"), "staff",
+		    sender, SCENARIO_AUTH_SMTP);
+		if (got == want)
+			break;
+		usleep(10000);
+	}
+	return got;
+}
+
+/*
+ * Answers are kept across requests and dropped when another session
+ * changes the list (LISTEN/NOTIFY), or when the connection was lost.
+ */
+static void
+test_cache_across_sessions(void **state)
+{
+	struct store *st = fresh(), *other = NULL;
+	struct scenario_store *ss = scenario_store_new(st, NULL);
+	(void)state;
+	assert_int_equal(store_open(conninfo, "scenario_store_test_other",
+	    &other), STORE_OK);
+	assert_int_equal(await_member(ss, "new@example.org", SCENARIO_REJECT),
+	    SCENARIO_REJECT);
+	/*
+	 * Kept: with the announcement switched off, a subscription is not
+	 * seen, since the answer comes from the cache and not the database.
+	 */
+	sql(other, "ALTER TABLE subscribers DISABLE TRIGGER"
+	    " subscribers_notify_insert");
+	sql(other, "INSERT INTO subscribers (list_id, email) SELECT id,"
+	    " 'new@example.org' FROM lists WHERE name = 'staff'");
+	sql(other, "ALTER TABLE subscribers ENABLE TRIGGER"
+	    " subscribers_notify_insert");
+	usleep(200000);
+	assert_int_equal(run(ss, YES("is_subscriber([listname],[sender])"),
+	    "staff", "new@example.org", SCENARIO_AUTH_SMTP), SCENARIO_REJECT);
+	sql(other, "DELETE FROM subscribers WHERE email = 'new@example.org'");
+	assert_int_equal(await_member(ss, "new@example.org", SCENARIO_REJECT),
+	    SCENARIO_REJECT);
+
+	/* Another session subscribes it: the notification drops the answer. */
+	sql(other, "INSERT INTO subscribers (list_id, email) SELECT id,"
+	    " 'new@example.org' FROM lists WHERE name = 'staff'");
+	assert_int_equal(await_member(ss, "new@example.org", SCENARIO_DO_IT),
+	    SCENARIO_DO_IT);
+	/* A change on another list leaves this one's answers alone... */
+	sql(other, "DELETE FROM subscribers WHERE email = 'far@example.org'");
+	/* ...and a removal is seen as well. */
+	sql(other, "DELETE FROM subscribers WHERE email = 'new@example.org'");
+	assert_int_equal(await_member(ss, "new@example.org", SCENARIO_REJECT),
+	    SCENARIO_REJECT);
+
+	/*
+	 * The oracle's session is killed, then the list changes: the
+	 * notification was never received, but the lost connection makes
+	 * the oracle forget everything and ask again.
+	 */
+	{
+		PGresult *r = NULL;
+
+		assert_int_equal(store_query(other, "SELECT pg_terminate_backend(pid)"
+		    " FROM pg_stat_activity WHERE application_name ="
+		    " 'scenario_store_test'", 0, NULL, &r), STORE_OK);
+		assert_int_equal(PQntuples(r), 1);
+		PQclear(r);
+	}
+	sql(other, "INSERT INTO subscribers (list_id, email) SELECT id,"
+	    " 'new@example.org' FROM lists WHERE name = 'staff'");
+	assert_int_equal(await_member(ss, "new@example.org", SCENARIO_DO_IT),
+	    SCENARIO_DO_IT);
+
+	scenario_store_free(ss);
+	store_close(other);
 	store_close(st);
 }
 
@@ -206,6 +295,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_sympa_files),
+		cmocka_unit_test(test_cache_across_sessions),
 	};
 
 	log_open("scenario_store_test", 0, LOG_TO_STDERR);
