@@ -253,6 +253,32 @@ lcw_fsync_dir(const char *path)
 	return rc;
 }
 
+/*
+ * When root writes (herald run by the administrator), what it creates
+ * takes the owner of the directory it is created in - the domain's, made
+ * for mail_owner - or the daemons, which run as mail_owner, could not
+ * read the lists. A failure leaves root's ownership: it is reported by
+ * the daemon that cannot read, never silently worse.
+ */
+static void
+lcw_inherit_owner(const char *path, int fd)
+{
+	struct buf dir = BUF_INIT(4096);
+	struct stat st;
+	const char *slash;
+
+	if (geteuid() != 0 || (slash = strrchr(path, '/')) == NULL)
+		return;
+	buf_append(&dir, path, (size_t)(slash - path));
+	if (stat(dir.len ? buf_cstr(&dir) : "/", &st) == 0 && st.st_uid != 0) {
+		if (fd >= 0)
+			(void)fchown(fd, st.st_uid, st.st_gid);
+		else
+			(void)chown(path, st.st_uid, st.st_gid);
+	}
+	buf_free(&dir);
+}
+
 int
 listconf_write_file(const char *path, const char *text, size_t len, struct buf *err)
 {
@@ -263,6 +289,7 @@ listconf_write_file(const char *path, const char *text, size_t len, struct buf *
 	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	if ((fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
 		goto fail;
+	lcw_inherit_owner(path, fd);
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 
@@ -381,6 +408,7 @@ listconf_write_new(const char *lists_dir, const char *domain, const char *name,
 			    buf_cstr(&path), strerror(saved));
 		goto out;
 	}
+	lcw_inherit_owner(buf_cstr(&path), -1);
 	buf_printf(&path, "/%s", LISTCONF_FILE);
 	if (listconf_write_file(buf_cstr(&path), text.data, text.len, err) < 0) {
 		saved = errno;

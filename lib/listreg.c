@@ -323,7 +323,9 @@ listreg_refresh(struct listreg *r, struct listreg_stats *st, struct buf *err)
 	r->ndoms = nd;
 	r->v = vec.v;
 	r->n = vec.n;
-	qsort(r->v, r->n, sizeof *r->v, lr_entry_cmp);
+	/* qsort() with a NULL base is undefined even for no element. */
+	if (r->n > 0)
+		qsort(r->v, r->n, sizeof *r->v, lr_entry_cmp);
 	for (size_t i = 0; i < r->n; i++) {
 		lr_publish(r->v[i]);
 		if (st && r->v[i]->conf == NULL)
