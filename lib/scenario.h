@@ -149,10 +149,10 @@ struct scenario_path {
 };
 
 /*
- * Herald's default scenarios directory: the compiled-in
- * HERALD_SCENARIODIR ($(PREFIX)/share/herald/scenarios) unless
- * scenario_set_default_dir() was called (tests: the source tree's
- * scenarios/). The string is copied.
+ * Herald's default scenarios directory: what scenario_set_default_dir()
+ * set, else $HERALD_SCENARIODIR (tests, uninstalled trees: the source's
+ * scenarios/), else the compiled-in HERALD_SCENARIODIR
+ * ($(PREFIX)/share/herald/scenarios). The string is copied.
  */
 const char *scenario_default_dir(void);
 void	scenario_set_default_dir(const char *dir);
@@ -214,6 +214,14 @@ int	scenario_eval(const struct scenario *sc, const struct scenario_ctx *ctx,
 int	scenario_decide(const struct scenario_path *path, const char *function,
 	    const char *name, const struct scenario_ctx *ctx,
 	    struct scenario_result *res);
+
+/*
+ * The file name part of a list parameter's value: Sympa's old names
+ * (visibility public, subscribe authdkim...) mapped to today's, commas
+ * (Sympa 5 "send: privateoreditorkey,x") made underscores.
+ */
+void	scenario_name_canonical(const char *function, const char *value,
+	    struct buf *out);
 
 /*
  * The spam status of an incoming message: spam_status.<name> (the site's

@@ -47,7 +47,14 @@ static char *default_dir;
 const char *
 scenario_default_dir(void)
 {
-	return default_dir != NULL ? default_dir : HERALD_SCENARIODIR;
+	const char *env;
+
+	if (default_dir != NULL)
+		return default_dir;
+	/* Tests and uninstalled trees point at the source's scenarios/. */
+	if ((env = getenv("HERALD_SCENARIODIR")) != NULL && *env != '\0')
+		return env;
+	return HERALD_SCENARIODIR;
 }
 
 void
@@ -308,4 +315,43 @@ scenario_spam_status(const struct scenario_path *domain_path,
 	    strcmp(res->reason, "not-compiled") == 0)
 		return "unknown";
 	return scenario_action_name(res->action);
+}
+
+/*
+ * Old names a list's config may still hold, turned into the file's name
+ * as Sympa does when it loads a list (so an imported list keeps working).
+ */
+static const struct {
+	const char	*function, *from, *to;
+} name_synonyms[] = {
+	{ "visibility", "public", "noconceal" },
+	{ "visibility", "private", "conceal" },
+	{ "review", "open", "public" },
+	{ "archive_mail_access", "open", "public" },
+	{ "subscribe", "authdkim", "auth" },
+	{ "subscribe", "auth_notifydkim", "auth_notify" },
+	{ "subscribe", "auth_ownerdkim", "auth_owner" },
+	{ "add", "authdkim", "auth" },
+	{ "add", "ownerdkim", "owner" },
+	{ "del", "authdkim", "auth" },
+	{ "del", "ownerdkim", "owner" },
+	{ "unsubscribe", "authdkim", "auth" },
+	{ "unsubscribe", "auth_notifydkim", "auth_notify" },
+	{ "remind", "listmasterdkim", "listmaster" },
+	{ "remind", "ownerdkim", "owner" },
+};
+
+void
+scenario_name_canonical(const char *function, const char *value,
+    struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < sizeof(name_synonyms) / sizeof(name_synonyms[0]); i++)
+		if (strcmp(name_synonyms[i].function, function) == 0 &&
+		    strcmp(name_synonyms[i].from, value) == 0) {
+			buf_puts(out, name_synonyms[i].to);
+			return;
+		}
+	for (const char *p = value; *p != '\0'; p++)
+		buf_putc(out, *p == ',' ? '_' : *p);
 }

@@ -721,6 +721,15 @@ spool_done(struct spool_entry *e)
 }
 
 int
+spool_release(struct spool_entry *e)
+{
+	if (renameat(e->spool->cur_fd, e->claimed, e->spool->new_fd, e->name) < 0 ||
+	    fsync(e->spool->new_fd) < 0 || fsync(e->spool->cur_fd) < 0)
+		return -1;
+	return 0;
+}
+
+int
 spool_pass(struct spool_entry *e, struct spool *next)
 {
 	if (renameat(e->spool->cur_fd, e->claimed, next->new_fd, e->name) < 0 ||

@@ -128,6 +128,8 @@ int spool_claim(struct spool *s, const char *name, struct spool_entry *e);
  */
 int spool_read(struct spool_entry *e, size_t max, struct buf *msg, struct buf *err);
 int spool_done(struct spool_entry *e);
+/* Give a claimed entry back to new/, for a later try (a temporary failure). */
+int spool_release(struct spool_entry *e);
 int spool_pass(struct spool_entry *e, struct spool *next);
 /* Move into bad/ with a reason file: what failed, when, which program, which host. */
 int spool_reject(struct spool_entry *e, const char *program, const char *reason);

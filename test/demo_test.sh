@@ -22,6 +22,9 @@ check "it creates a list" grep -q '^created list staff@lists.example.org with 1 
 check "the import reports the bad row by line" grep -q "members.csv:4: 'not-an-address'" "$D.log"
 check "the import summary" grep -q 'added 3, already there 0, invalid 1' "$D.log"
 check "the aliases route the list to queue" grep -q "^staff: \"|$BIN/queue -c $D/herald.yaml -p 5 staff@lists.example.org\"$" "$D.log"
+check "distribute makes a bulk job of the post" grep -q '^job [0-9]* | post | staff | packets 1 | recipients 3$' "$D.log"
+check "the job's message is tagged" grep -q '^Subject: \[staff\] ' "$D.log"
+check "the job's message has its List-Id" grep -q '^List-Id: .*<staff.lists.example.org>' "$D.log"
 check "which finds the owner" grep -q '^staff@lists.example.org	owner	open	privileged$' "$D.log"
 # "[p]" keeps pgrep from finding this very command line.
 check "no database server is left running" \

@@ -78,29 +78,6 @@ static const struct scn_function {
 };
 #define SCN_NFUNCTIONS	(sizeof scn_functions / sizeof scn_functions[0])
 
-/*
- * Old names a list's config may still hold, turned into the file's name
- * as Sympa does when it loads a list (so an imported list keeps working).
- */
-static const struct {
-	const char	*function, *from, *to;
-} scn_synonyms[] = {
-	{ "visibility", "public", "noconceal" },
-	{ "visibility", "private", "conceal" },
-	{ "review", "open", "public" },
-	{ "archive_mail_access", "open", "public" },
-	{ "subscribe", "authdkim", "auth" },
-	{ "subscribe", "auth_notifydkim", "auth_notify" },
-	{ "subscribe", "auth_ownerdkim", "auth_owner" },
-	{ "add", "authdkim", "auth" },
-	{ "add", "ownerdkim", "owner" },
-	{ "del", "authdkim", "auth" },
-	{ "del", "ownerdkim", "owner" },
-	{ "unsubscribe", "authdkim", "auth" },
-	{ "unsubscribe", "auth_notifydkim", "auth_notify" },
-	{ "remind", "listmasterdkim", "listmaster" },
-	{ "remind", "ownerdkim", "owner" },
-};
 
 static void
 scn_usage(FILE *out)
@@ -131,20 +108,6 @@ scn_function(const char *name)
 	return NULL;
 }
 
-/* A scenario name from a config value: commas become underscores, synonyms. */
-static void
-scn_name_fix(const char *function, const char *value, struct buf *out)
-{
-	buf_reset(out);
-	for (size_t i = 0; i < sizeof scn_synonyms / sizeof scn_synonyms[0]; i++)
-		if (strcmp(scn_synonyms[i].function, function) == 0 &&
-		    strcmp(scn_synonyms[i].from, value) == 0) {
-			buf_puts(out, scn_synonyms[i].to);
-			return;
-		}
-	for (const char *p = value; *p != '\0'; p++)
-		buf_putc(out, *p == ',' ? '_' : *p);
-}
 
 /* Read a whole file into out (reset first); errno-style message in err. */
 static int
@@ -617,9 +580,9 @@ scn_test(const char *cfpath, int argc, char **argv)
 
 	/* The name: --name, else the list's parameter, else the default. */
 	if (t.name != NULL)
-		scn_name_fix(f->name, t.name, &r.sname);
+		scenario_name_canonical(f->name, t.name, &r.sname);
 	else if (f->param >= 0 && listconf_str(r.lc, f->param)[0] != '\0')
-		scn_name_fix(f->name, listconf_str(r.lc, f->param), &r.sname);
+		scenario_name_canonical(f->name, listconf_str(r.lc, f->param), &r.sname);
 	else if (strcmp(f->name, "spam_status") == 0)
 		buf_puts(&r.sname, config_str(r.cf, CF_SPAM_STATUS));
 	else
@@ -706,8 +669,6 @@ out:
 int
 herald_scenario_cmd(const char *cfpath, int argc, char **argv)
 {
-	const char *dir;
-
 	if (argc < 2) {
 		scn_usage(stderr);
 		return EX_USAGE;
@@ -716,9 +677,6 @@ herald_scenario_cmd(const char *cfpath, int argc, char **argv)
 		scn_usage(stdout);
 		return EX_OK;
 	}
-	/* Tests and uninstalled trees point at the source's scenarios/. */
-	if ((dir = getenv("HERALD_SCENARIODIR")) != NULL && *dir != '\0')
-		scenario_set_default_dir(dir);
 	if (strcmp(argv[1], "check") == 0)
 		return scn_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ls") == 0)

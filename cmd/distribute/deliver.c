@@ -1,0 +1,423 @@
+/*
+ * deliver.c - an accepted post becomes a bulk job.
+ *
+ * In one database transaction: the list's post counter moves on, the
+ * message is transformed (Sympa's order: subject tag and removals, the
+ * archive copy, then Reply-To, the List-* fields and the footer), DMARC
+ * protection and the DKIM signature are applied last, and the job with
+ * its packets, the Message-ID record and (for a released message) the
+ * deletion of its key are written. The spool entry is removed only after
+ * the commit; the job's spool_id is the entry's name, so a crash between
+ * the two finds the job and sends nothing twice.
+ *
+ * The archive and digest copies are written, fsynced, before the commit:
+ * a failure after them makes the retry write them again (the archive
+ * files a Message-ID once), where writing them after the commit could
+ * lose them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dkim.h"
+#include "distribute.h"
+#include "dmarc.h"
+#include "listconf.h"
+#include "log.h"
+#include "msgedit.h"
+#include "packet.h"
+#include "transform.h"
+
+#define DELIVER_MAX_OUT	(256u * 1024 * 1024)
+
+static const char sequence_sql[] =
+    "INSERT INTO list_sequences (list_id, posts) VALUES ($1, 1)"
+    " ON CONFLICT (list_id) DO UPDATE SET posts = list_sequences.posts + 1"
+    " RETURNING posts";
+static const char seen_insert_sql[] =
+    "INSERT INTO seen_message_ids (list_id, message_id) VALUES ($1, $2)"
+    " ON CONFLICT DO NOTHING";
+
+/* Write bytes as a new entry of spool s, with im's envelope. */
+static int
+copy_to_spool(struct spool *s, const struct inmsg *im, int priority,
+    const char *data, size_t len)
+{
+	struct spool_writer w;
+
+	if (spool_create(s, priority, &im->e->env, &w) == -1)
+		return -1;
+	if (spool_write(&w, data, len) == -1) {
+		spool_abort(&w);
+		return -1;
+	}
+	return spool_commit(&w);
+}
+
+/* Whether dkim_signature_apply_on covers how the post was accepted. */
+static int
+dkim_applies(const struct inmsg *im, const struct listconf *lc)
+{
+	const char *const *v;
+	size_t n = listconf_strv(lc, LC_DKIM_SIGNATURE_APPLY_ON, &v);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i], "any") == 0)
+			return 1;
+		if ((strcmp(v[i], "md5_authenticated_messages") == 0 &&
+		    im->auth == SCENARIO_AUTH_MD5) ||
+		    (strcmp(v[i], "smime_authenticated_messages") == 0 &&
+		    im->auth == SCENARIO_AUTH_SMIME) ||
+		    (strcmp(v[i], "dkim_authenticated_messages") == 0 &&
+		    im->auth == SCENARIO_AUTH_DKIM) ||
+		    (strcmp(v[i], "editor_validated_messages") == 0 &&
+		    im->validated))
+			return 1;
+	}
+	return 0;
+}
+
+struct signing {
+	const char	*key, *domain, *selector, *identity;
+};
+
+/* The list's DKIM parameters, else the site's; 0 if signing is off or incomplete. */
+static int
+dkim_params(struct dist *d, const struct inmsg *im, struct signing *sg)
+{
+	const struct listconf *lc = im->le->conf;
+
+	if (!config_bool(d->cf, CF_DKIM_FEATURE) || !dkim_applies(im, lc))
+		return 0;
+	sg->key = listconf_str(lc, LC_DKIM_PARAMETERS_PRIVATE_KEY_PATH);
+	if (*sg->key == '\0')
+		sg->key = config_str(d->cf, CF_DKIM_PRIVATE_KEY_PATH);
+	sg->selector = listconf_str(lc, LC_DKIM_PARAMETERS_SELECTOR);
+	if (*sg->selector == '\0')
+		sg->selector = config_str(d->cf, CF_DKIM_SELECTOR);
+	sg->domain = listconf_str(lc, LC_DKIM_PARAMETERS_SIGNER_DOMAIN);
+	if (*sg->domain == '\0')
+		sg->domain = config_str(d->cf, CF_DKIM_SIGNER_DOMAIN);
+	if (*sg->domain == '\0')
+		sg->domain = im->route.domain;
+	sg->identity = listconf_str(lc, LC_DKIM_PARAMETERS_SIGNER_IDENTITY);
+	/* Sympa skips signing silently when a part is missing; we say so. */
+	if (*sg->key == '\0' || *sg->selector == '\0') {
+		log_warn("dkim: no key or selector for the list: not signed");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Incoming signatures: kept, removed when our changes broke them
+ * (dkim_remove_incoming broken, the default), or always removed. A
+ * signature we break would make receivers distrust the list's mail.
+ */
+static int
+drop_incoming_signatures(struct dist *d, const struct inmsg *im,
+    struct msgedit *e, const struct buf *after)
+{
+	const char *mode = config_str(d->cf, CF_DKIM_REMOVE_INCOMING);
+	struct dkim_results res;
+	struct buf err = BUF_INIT(1024);
+	int broken = 0;
+
+	if (msg_header_count(im->m, NULL, "DKIM-Signature") == 0 ||
+	    strcmp(mode, "never") == 0)
+		return 0;
+	if (strcmp(mode, "always") == 0) {
+		msgedit_delete(e, "DKIM-Signature");
+		return 1;
+	}
+	memset(&res, 0, sizeof(res));
+	if (dkim_verify_broken(d->dkim, im->data.data, im->data.len,
+	    after->data, after->len, &res, &err) == 0)
+		for (size_t i = 0; i < res.nsigs; i++)
+			broken |= res.sigs[i].broken;
+	dkim_results_free(&res);
+	buf_free(&err);
+	/* Fields cannot be told apart by msgedit: one broken drops them all. */
+	if (broken)
+		msgedit_delete(e, "DKIM-Signature");
+	return broken;
+}
+
+/* Apply the rewrite's values: From, X-Original-From, Reply-To, the record. */
+static int
+apply_dmarc(struct msgedit *e, const struct dmarc_rewrite *rw, struct buf *err)
+{
+	size_t n;
+
+	if (rw->move_dkim) {
+		for (size_t i = 0; (n = msgedit_count(e, "DKIM-Signature")) > 0 &&
+		    i < n; i++) {
+			struct buf v = BUF_INIT(64 * 1024);
+
+			if (msgedit_get(e, "DKIM-Signature", 0, &v) == 1)
+				msgedit_append(e, "X-Original-DKIM-Signature",
+				    buf_cstr(&v), err);
+			buf_free(&v);
+			break;
+		}
+		msgedit_delete(e, "DKIM-Signature");
+		msgedit_delete(e, "DomainKey-Signature");
+	}
+	if (msgedit_replace(e, "From", buf_cstr(&rw->from), err) == -1 ||
+	    msgedit_append(e, "X-Original-From", buf_cstr(&rw->x_original_from),
+	    err) == -1)
+		return -1;
+	if (rw->reply_to.len > 0 &&
+	    msgedit_append(e, "Reply-To", buf_cstr(&rw->reply_to), err) == -1)
+		return -1;
+	if (rw->x_original_dmarc_record.len > 0 &&
+	    msgedit_append(e, "X-Original-DMARC-Record",
+	    buf_cstr(&rw->x_original_dmarc_record), err) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * DMARC protection (reference §6): decide by the list's modes, asking the
+ * sender domain's policy only when a mode needs it (a lookup that fails
+ * or times out leaves From alone), then rewrite From.
+ */
+static int
+protect_from(struct dist *d, const struct inmsg *im, struct msgedit *e,
+    struct buf *err)
+{
+	const struct listconf *lc = im->le->conf;
+	struct dmarc_conf *dc;
+	struct dmarc_result policy;
+	struct dmarc_rewrite rw;
+	struct dmarc_rewrite_in in;
+	struct buf addr = BUF_INIT(512);
+	const char *raw;
+	size_t rawlen = 0;
+	int has_dkim = msgedit_count(e, "DKIM-Signature") > 0, rc = 0;
+	enum dmarc_verdict v;
+
+	dc = dmarc_conf_new(listconf_str(lc, LC_DMARC_PROTECTION_MODE),
+	    config_str(d->cf, CF_DMARC_PROTECTION_MODE),
+	    listconf_str(lc, LC_DMARC_PROTECTION_DOMAIN_REGEX),
+	    listconf_str(lc, LC_DMARC_PROTECTION_OTHER_EMAIL),
+	    listconf_str(lc, LC_DMARC_PROTECTION_PHRASE), err);
+	if (dc == NULL) {
+		log_warn("dmarc_protection: %s: From left alone", buf_cstr(err));
+		buf_reset(err);
+		return 0;
+	}
+	memset(&policy, 0, sizeof(policy));
+	v = dmarc_decide(dc, *listconf_str(lc, LC_ANONYMOUS_SENDER) != '\0',
+	    has_dkim, im->from, NULL);
+	if (v == DMARC_NEED_POLICY) {
+		dmarc_lookup_wait(d->dmarc, dmarc_addr_domain(im->from), &policy);
+		v = dmarc_decide(dc, 0, has_dkim, im->from, &policy);
+	}
+	dmarc_conf_free(dc);
+	if (v != DMARC_PROTECT || (raw = msgedit_raw(e, "From", 0,
+	    &rawlen)) == NULL) {
+		buf_free(&addr);
+		return 0;
+	}
+	buf_printf(&addr, "%s@%s", im->route.list, im->route.domain);
+	memset(&in, 0, sizeof(in));
+	in.from = raw;
+	in.from_len = rawlen;
+	in.list_name = im->route.list;
+	in.addr = buf_cstr(&addr);
+	in.other_email = listconf_str(lc, LC_DMARC_PROTECTION_OTHER_EMAIL);
+	in.phrase = dmarc_phrase_parse(listconf_str(lc,
+	    LC_DMARC_PROTECTION_PHRASE));
+	in.kind = DMARC_KIND_POST;
+	in.has_reply_to = msgedit_count(e, "Reply-To") > 0;
+	in.has_dkim_signature = has_dkim;
+	in.policy = &policy;
+	dmarc_rewrite_init(&rw);
+	{
+		const char *why = NULL;
+
+		if (dmarc_rewrite(&in, &rw, &why) == -1) {
+			log_warn("dmarc: cannot rewrite From: %s", why ? why : "?");
+		} else {
+			rc = apply_dmarc(e, &rw, err);
+			log_info("dmarc: From rewritten to %s", buf_cstr(&rw.from));
+		}
+	}
+	dmarc_rewrite_free(&rw);
+	buf_free(&addr);
+	return rc;
+}
+
+/* The list's own name for the transformations. */
+static void
+describe_list(struct dist *d, const struct inmsg *im, unsigned long seq,
+    struct buf *robot, struct transform_list *tl)
+{
+	const char *oneclick = config_str(d->cf, CF_ONECLICK_URL);
+
+	buf_printf(robot, "%s@%s", config_str(d->cf, CF_ROBOT_LOCALPART),
+	    im->route.domain);
+	memset(tl, 0, sizeof(*tl));
+	tl->name = im->route.list;
+	tl->domain = im->route.domain;
+	tl->subject = listconf_str(im->le->conf, LC_SUBJECT);
+	tl->robot = buf_cstr(robot);
+	tl->oneclick_url = *oneclick ? oneclick : NULL;
+	tl->sequence = seq;
+}
+
+/* The transformed message into out: DIST_DONE, or a failure with im->why. */
+static enum dist_fate
+transform(struct dist *d, struct inmsg *im, unsigned long seq,
+    struct buf *out)
+{
+	const struct listconf *lc = im->le->conf;
+	struct transform_list tl;
+	struct buf robot = BUF_INIT(512), err = BUF_INIT(1024),
+	    sig = BUF_INIT(64 * 1024);
+	struct msgedit *e;
+	struct signing sg;
+	enum dist_fate rc = DIST_BAD;
+
+	describe_list(d, im, seq, &robot, &tl);
+	if ((e = msgedit_new(im->data.data, im->data.len, NULL, &err)) == NULL) {
+		rc = dist_fail(im, DIST_BAD, "cannot edit: %s", buf_cstr(&err));
+		goto out;
+	}
+	if (transform_incoming(e, &tl, lc, &err) == -1)
+		goto fail;
+	/* The receiving MTA writes its own; an old one would name the author. */
+	msgedit_delete(e, "Return-Path");
+	if (listconf_bool(lc, LC_PROCESS_ARCHIVE)) {
+		buf_reset(out);
+		if (msgedit_output(e, out) == -1 ||
+		    copy_to_spool(&d->archive, im, SPOOL_DEFAULT_PRIORITY,
+		    out->data, out->len) == -1) {
+			rc = dist_fail(im, DIST_RETRY,
+			    "cannot write the archive copy");
+			goto out;
+		}
+	}
+	if (transform_outgoing(e, &tl, lc, TRANSFORM_SIGNED_PART, &err) == -1 ||
+	    protect_from(d, im, e, &err) == -1)
+		goto fail;
+	buf_reset(out);
+	if (msgedit_output(e, out) == -1)
+		goto fail;
+	if (drop_incoming_signatures(d, im, e, out)) {
+		buf_reset(out);
+		if (msgedit_output(e, out) == -1)
+			goto fail;
+	}
+	if (dkim_params(d, im, &sg)) {
+		struct dkim_sign_conf sc = { sg.key, sg.domain, sg.selector,
+		    sg.identity, 0 };
+		struct dkim_signer *s = dkim_signer_new(&sc, &err);
+
+		if (s == NULL || dkim_signer_sign(s, out->data, out->len, &sig,
+		    &err) == -1) {
+			/* A key problem is the site's: hold the mail, say why. */
+			dkim_signer_free(s);
+			rc = dist_fail(im, DIST_RETRY, "dkim: %s", buf_cstr(&err));
+			goto out;
+		}
+		dkim_signer_free(s);
+		/* The signature goes first; it covers what follows. */
+		if (buf_append(&sig, out->data, out->len) == -1)
+			goto fail;
+		buf_reset(out);
+		buf_append(out, sig.data, sig.len);
+	}
+	rc = DIST_DONE;
+	goto out;
+fail:
+	rc = dist_fail(im, DIST_BAD, "transformation: %s", buf_cstr(&err));
+out:
+	msgedit_free(e);
+	buf_free(&robot);
+	buf_free(&err);
+	buf_free(&sig);
+	return rc;
+}
+
+static int
+next_sequence(struct dist *d, const struct inmsg *im, unsigned long *seq)
+{
+	const char *p[1] = { im->list_id };
+	long long v = 0;
+	int rc;
+
+	rc = store_scalar_int(d->st, sequence_sql, 1, p, &v);
+	*seq = (unsigned long)v;
+	return rc;
+}
+
+enum dist_fate
+deliver_post(struct dist *d, struct inmsg *im)
+{
+	const struct hold *released = im->released;
+	const struct listconf *lc = im->le->conf;
+	struct buf out = BUF_INIT(DELIVER_MAX_OUT), rp = BUF_INIT(512);
+	struct packet_job job;
+	struct packet_outcome oc;
+	unsigned long seq = 0;
+	enum dist_fate fate;
+	const char *p[2];
+	int rc;
+
+	if ((rc = store_begin(d->st)) != STORE_OK ||
+	    (rc = next_sequence(d, im, &seq)) != STORE_OK) {
+		buf_free(&out);
+		return dist_store_fail(d, im, rc, "post counter");
+	}
+	if ((fate = transform(d, im, seq, &out)) != DIST_DONE) {
+		store_rollback(d->st);
+		buf_free(&out);
+		return fate;
+	}
+	buf_printf(&rp, "%s-owner@%s", im->route.list, im->route.domain);
+	memset(&job, 0, sizeof(job));
+	job.spool_id = im->id;
+	job.kind = "post";
+	job.list_id = im->list_id;
+	job.list_name = im->route.list;
+	job.domain = im->route.domain;
+	job.message = out.data;
+	job.message_len = out.len;
+	job.message_id = im->message_id;
+	job.sender = im->from;
+	job.return_path = buf_cstr(&rp);
+	job.priority = (int)listconf_int(lc, LC_PRIORITY);
+	job.verp_rate = listconf_verp_rate(lc);
+	job.verp_seq = seq;
+	job.oneclick = *config_str(d->cf, CF_ONECLICK_URL) != '\0';
+	rc = packet_job_create(d->st, &job, &d->limits, &oc);
+	p[0] = im->list_id;
+	p[1] = im->message_id;
+	if (rc == STORE_OK && !oc.already)
+		rc = store_cmd(d->st, seen_insert_sql, 2, p, NULL);
+	if (rc == STORE_OK && released != NULL)
+		rc = hold_delete(d->st, released->key);
+	if (rc == STORE_OK && oc.digest > 0 && !oc.already &&
+	    copy_to_spool(&d->digest, im, SPOOL_DEFAULT_PRIORITY, out.data,
+	    out.len) == -1) {
+		store_rollback(d->st);
+		buf_free(&out);
+		buf_free(&rp);
+		return dist_fail(im, DIST_RETRY, "cannot write the digest copy");
+	}
+	if (rc == STORE_OK)
+		rc = store_commit(d->st);
+	buf_free(&out);
+	buf_free(&rp);
+	if (rc != STORE_OK)
+		return dist_store_fail(d, im, rc, "bulk job");
+	if (oc.already)
+		log_info("job %s existed already: nothing sent twice", oc.job_id);
+	else
+		log_info("job %s: %lld recipients in %lld packets (%lld VERP, "
+		    "%lld digest, %lld skipped), sequence %lu", oc.job_id,
+		    oc.recipients, oc.packets, oc.verp, oc.digest, oc.skipped, seq);
+	return DIST_DONE;
+}

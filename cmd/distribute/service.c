@@ -1,0 +1,499 @@
+/*
+ * service.c - every address but the list's own, and the mail distribute
+ * sends itself.
+ *
+ * -request and -owner forward to the owners, -editor to the moderators
+ * (owners when there are none), listmaster to the listmasters; the robot
+ * address takes the moderators' and senders' commands (DISTRIBUTE,
+ * REJECT, CONFIRM). Spam to any of them is dropped without a word
+ * (reference §2.3). Replies never go to automatons, to <> or to spam
+ * (RFC 3834): see service_may_reply().
+ *
+ * The other mail commands (SUBSCRIBE, SIGNOFF..., and -subscribe,
+ * -unsubscribe) belong to the command processor; until it exists they are
+ * kept in bad/ with that reason, never answered wrongly.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "autoreply.h"
+#include "distribute.h"
+#include "listconf.h"
+#include "log.h"
+#include "mem.h"
+#include "notice.h"
+
+#define SERVICE_MSG_MAX		(256u * 1024 * 1024)
+#define SERVICE_COMMANDS_MAX	20	/* command lines read from one message */
+
+static const char admins_sql[] =
+    "SELECT email FROM admins WHERE list_id = $1 AND role = $2"
+    " AND reception <> 'nomail' ORDER BY email";
+
+void
+service_free_rcpts(char **rcpts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rcpts[i]);
+	free(rcpts);
+}
+
+static void
+add_rcpt(char ***rcpts, size_t *n, const char *a)
+{
+	*rcpts = xreallocarray(*rcpts, *n + 1, sizeof(char *));
+	(*rcpts)[(*n)++] = xstrdup(a);
+}
+
+/* The site's listmasters (config "listmaster": commas or blanks between). */
+static void
+listmasters(struct dist *d, char ***rcpts, size_t *n)
+{
+	const char *s = config_str(d->cf, CF_LISTMASTER);
+	char one[DIST_ADDR_MAX];
+
+	while (*s != '\0') {
+		size_t k;
+
+		while (*s == ',' || isspace((unsigned char)*s))
+			s++;
+		for (k = 0; s[k] != '\0' && s[k] != ',' &&
+		    !isspace((unsigned char)s[k]); k++)
+			;
+		if (k > 0 && k < sizeof(one)) {
+			snprintf(one, sizeof(one), "%.*s", (int)k, s);
+			add_rcpt(rcpts, n, one);
+		}
+		s += k;
+	}
+}
+
+int
+service_admins(struct dist *d, const char *list_id, const char *role,
+    char ***rcpts, size_t *n)
+{
+	const char *roles[2] = { role, "owner" };
+	PGresult *r;
+	int rc;
+
+	*rcpts = NULL;
+	*n = 0;
+	for (size_t k = 0; k < 2 && *n == 0 && list_id != NULL; k++) {
+		const char *p[2] = { list_id, roles[k] };
+
+		rc = store_query_prepared(d->st, "distribute_admins", admins_sql,
+		    2, p, &r);
+		if (rc != STORE_OK)
+			return rc;
+		for (int i = 0; i < PQntuples(r); i++)
+			add_rcpt(rcpts, n, PQgetvalue(r, i, 0));
+		PQclear(r);
+	}
+	if (*n == 0)
+		listmasters(d, rcpts, n);
+	return STORE_OK;
+}
+
+/* What the loop and automaton tests need to know of im. */
+static void
+autoreply_input_of(struct dist *d, const struct inmsg *im,
+    struct autoreply_input *in, struct buf *addrs, const char **ours,
+    struct buf *list_id)
+{
+	memset(in, 0, sizeof(*in));
+	in->msg = im->m;
+	in->envelope_sender = im->env_sender;
+	in->sender = im->from[0] ? im->from : NULL;
+	buf_printf(addrs, "%s@%s", config_str(d->cf, CF_ROBOT_LOCALPART),
+	    im->route.domain);
+	ours[0] = buf_cstr(addrs);
+	in->our_addresses = ours;
+	in->n_our_addresses = 1;
+	if (im->route.list[0] != '\0') {
+		buf_printf(list_id, "%s.%s", im->route.list, im->route.domain);
+		in->list_id = buf_cstr(list_id);
+	}
+	in->bounce_localpart = config_str(d->cf, CF_BOUNCE_LOCALPART);
+}
+
+int
+service_may_reply(struct dist *d, const struct inmsg *im)
+{
+	struct autoreply_input in;
+	struct buf a = BUF_INIT(512), l = BUF_INIT(512);
+	const char *ours[1], *why = NULL;
+	int ok;
+
+	if (im->from[0] == '\0')
+		return 0;
+	autoreply_input_of(d, im, &in, &a, ours, &l);
+	ok = autoreply_may_reply(&in, im->is_spam, &why);
+	if (!ok)
+		log_info("no reply to %s: %s", im->from, why ? why : "");
+	buf_free(&a);
+	buf_free(&l);
+	return ok;
+}
+
+int
+service_is_loop(struct dist *d, const struct inmsg *im, const char **why)
+{
+	const struct listconf *lc = im->le->conf;
+	struct autoreply_input in;
+	struct buf a = BUF_INIT(512), l = BUF_INIT(512), lp = BUF_INIT(512),
+	    err = BUF_INIT(512);
+	const char *ours[2];
+	struct autoreply_regex *re;
+	int drop;
+
+	autoreply_input_of(d, im, &in, &a, ours, &l);
+	/* The list's own address in X-Loop is ours too. */
+	buf_printf(&lp, "%s@%s", im->route.list, im->route.domain);
+	ours[1] = buf_cstr(&lp);
+	in.n_our_addresses = 2;
+	re = autoreply_regex_new(listconf_str(lc, LC_LOOP_PREVENTION_REGEX),
+	    &err);
+	if (re == NULL && err.len > 0)
+		log_warn("loop_prevention_regex: %s", buf_cstr(&err));
+	in.loop_regex = re;
+	drop = autoreply_drop_post(&in, listconf_bool(lc,
+	    LC_REJECT_MAIL_FROM_AUTOMATES_FEATURE), why);
+	autoreply_regex_free(re);
+	buf_free(&a);
+	buf_free(&l);
+	buf_free(&lp);
+	buf_free(&err);
+	return drop;
+}
+
+static void
+notice_ctx_of(struct dist *d, const struct inmsg *im, struct notice_ctx *nc)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->domain = im->route.domain;
+	nc->robot_localpart = config_str(d->cf, CF_ROBOT_LOCALPART);
+	nc->list = im->route.list[0] ? im->route.list : NULL;
+}
+
+/* The report of the commands of a message, a plain reply from the robot. */
+static int
+compose_report(struct dist *d, const struct inmsg *im, const char *text,
+    const char *to, struct buf *out)
+{
+	char date[64], id[512];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct buf rnd = BUF_INIT(64);
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	buf_printf(&rnd, "%lx", (unsigned long)now);
+	snprintf(id, sizeof(id), "%s.%ld.report@%s", buf_cstr(&rnd),
+	    (long)random(), im->route.domain);
+	buf_free(&rnd);
+	return buf_printf(out, "From: %s@%s\nTo: %s\nSubject: Results of your "
+	    "commands\nDate: %s\nMessage-ID: <%s>\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: "
+	    "8bit\nAuto-Submitted: auto-replied\nX-Loop: %s@%s\n\n%s",
+	    config_str(d->cf, CF_ROBOT_LOCALPART), im->route.domain, to, date,
+	    id, config_str(d->cf, CF_ROBOT_LOCALPART), im->route.domain, text);
+}
+
+int
+service_compose(struct dist *d, const struct inmsg *im, enum dist_notice kind,
+    const char *arg, const char *to, struct buf *out)
+{
+	struct notice_ctx nc;
+	struct notice_reply r;
+	struct notice_moderation m;
+	struct buf cmd = BUF_INIT(512);
+	const char *why = NULL;
+	int rc;
+
+	notice_ctx_of(d, im, &nc);
+	memset(&r, 0, sizeof(r));
+	r.to = to;
+	r.orig = im->m;
+	switch (kind) {
+	case DN_MODERATE:
+		memset(&m, 0, sizeof(m));
+		m.held = im->data.data;
+		m.held_len = im->data.len;
+		m.held_msg = im->m;
+		m.key = arg;
+		m.is_spam = im->is_spam;
+		rc = notice_moderate(&nc, &m, out, &why);
+		break;
+	case DN_COMMAND_REPORT:
+		rc = compose_report(d, im, arg, to, out);
+		break;
+	case DN_AUTH_REQUEST:
+		buf_printf(&cmd, "CONFIRM %s", arg);
+		r.command = buf_cstr(&cmd);
+		rc = notice_reply(&nc, NOTICE_CONFIRM, &r, out, &why);
+		break;
+	case DN_TOO_BIG:
+		r.size = im->data.len;
+		r.max_size = (size_t)listconf_int(im->le->conf, LC_MAX_SIZE);
+		if (r.max_size == 0)
+			r.max_size = (size_t)config_int(d->cf, CF_MAX_SIZE);
+		rc = notice_reply(&nc, NOTICE_TOO_BIG, &r, out, &why);
+		break;
+	case DN_NO_SUCH_LIST:
+	case DN_LIST_CLOSED:
+		r.address = im->rcpt[0] ? im->rcpt : im->e->env.recipient;
+		rc = notice_reply(&nc, NOTICE_NO_LIST, &r, out, &why);
+		break;
+	case DN_HELD:
+		rc = notice_reply(&nc, NOTICE_HELD, &r, out, &why);
+		break;
+	case DN_REJECTED_BY_MODERATOR:
+		r.reason = "a moderator of the list rejected the message";
+		rc = notice_reply(&nc, NOTICE_REJECT, &r, out, &why);
+		break;
+	case DN_REJECTED:
+	default:
+		r.reason = arg && *arg ? arg : NULL;
+		rc = notice_reply(&nc, NOTICE_REJECT, &r, out, &why);
+		break;
+	}
+	if (rc == -1)
+		log_warn("cannot compose a notice: %s", why ? why : "?");
+	buf_free(&cmd);
+	return rc;
+}
+
+int
+service_send(struct dist *d, struct inmsg *im, const char *suffix,
+    const char *kind, const struct buf *message, const char *return_path,
+    const char *const *rcpts, size_t n)
+{
+	struct buf jid = BUF_INIT(512);
+	struct packet_job job;
+	struct packet_outcome oc;
+	int rc;
+
+	buf_printf(&jid, "%s/%s", im->id, suffix);
+	memset(&job, 0, sizeof(job));
+	job.spool_id = buf_cstr(&jid);
+	job.kind = kind;
+	job.list_id = im->list_id[0] ? im->list_id : NULL;
+	job.list_name = im->route.list[0] ? im->route.list : NULL;
+	job.domain = im->route.domain;
+	job.message = message->data;
+	job.message_len = message->len;
+	job.return_path = return_path;
+	job.priority = 1;
+	rc = packet_job_create_to(d->st, &job, rcpts, n, &d->limits, &oc);
+	buf_free(&jid);
+	return rc;
+}
+
+void
+service_reply(struct dist *d, struct inmsg *im, enum dist_notice kind,
+    const char *arg)
+{
+	struct buf out = BUF_INIT(SERVICE_MSG_MAX);
+	const char *to[1] = { im->from };
+	char suffix[32];
+
+	if (!service_may_reply(d, im))
+		return;
+	snprintf(suffix, sizeof(suffix), "reply%d", (int)kind);
+	if (service_compose(d, im, kind, arg, im->from, &out) == 0 &&
+	    service_send(d, im, suffix, "reply", &out, "", to, 1) != STORE_OK)
+		log_warn("the reply to %s is lost: %s", im->from,
+		    store_error(d->st));
+	buf_free(&out);
+}
+
+enum dist_fate
+service_forward(struct dist *d, struct inmsg *im, const char *to)
+{
+	struct buf out = BUF_INIT(SERVICE_MSG_MAX), rp = BUF_INIT(512),
+	    recv = BUF_INIT(512);
+	char **rcpts = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	int rc = STORE_OK;
+
+	if (strcmp(to, "listmaster") == 0)
+		listmasters(d, &rcpts, &n);
+	else if ((rc = service_admins(d, im->list_id[0] ? im->list_id : NULL,
+	    to, &rcpts, &n)) != STORE_OK)
+		return dist_store_fail(d, im, rc, "admins");
+	buf_printf(&rp, "%s-request@%s", config_str(d->cf, CF_ROBOT_LOCALPART),
+	    im->route.domain);
+	buf_puts(&recv, im->e->env.recipient);
+	if (n == 0) {
+		buf_free(&out);
+		buf_free(&rp);
+		buf_free(&recv);
+		return dist_fail(im, DIST_BAD, "nobody to forward to");
+	}
+	if (notice_forward(im->data.data, im->data.len, buf_cstr(&recv),
+	    buf_cstr(&rp), &out, &why) == -1) {
+		service_free_rcpts(rcpts, n);
+		buf_free(&out);
+		buf_free(&rp);
+		buf_free(&recv);
+		return dist_fail(im, DIST_BAD, "cannot forward: %s", why);
+	}
+	rc = service_send(d, im, "forward", "forward", &out, buf_cstr(&rp),
+	    (const char *const *)rcpts, n);
+	log_info("forwarded to %zu %s address%s", n, to, n == 1 ? "" : "es");
+	service_free_rcpts(rcpts, n);
+	buf_free(&out);
+	buf_free(&rp);
+	buf_free(&recv);
+	if (rc != STORE_OK)
+		return dist_store_fail(d, im, rc, "forward");
+	return DIST_DONE;
+}
+
+/* The text where commands are: the subject, then a text/plain body. */
+static void
+command_text(const struct inmsg *im, struct buf *out)
+{
+	const struct msg_part *p = NULL;
+
+	buf_printf(out, "%s\n", im->subject);
+	for (size_t i = 0; i < im->m->nparts; i++) {
+		const struct msg_part *q = im->m->parts[i];
+
+		if (q->body_kind == MSG_BODY_LEAF &&
+		    q->ctype.type != NULL && strcasecmp(q->ctype.type, "text") == 0 &&
+		    q->ctype.subtype != NULL &&
+		    strcasecmp(q->ctype.subtype, "plain") == 0) {
+			p = q;
+			break;
+		}
+	}
+	if (p != NULL && (p->cte == MSG_CTE_7BIT || p->cte == MSG_CTE_8BIT))
+		buf_append(out, im->m->data + p->body_off,
+		    p->body_end - p->body_off);
+}
+
+/* One command line: DISTRIBUTE|REJECT list key, or CONFIRM key. */
+static int
+command_line(struct dist *d, struct inmsg *im, const char *line,
+    struct buf *report, enum dist_fate *fate)
+{
+	char verb[16], a[128], b[128];
+	int n = sscanf(line, " %15s %127s %127s", verb, a, b);
+	const char *key;
+
+	if (n < 2)
+		return 0;
+	/* "Re: DISTRIBUTE ..." when a client replies instead of following the link. */
+	if (strcasecmp(verb, "Re:") == 0 || strcasecmp(verb, "Fwd:") == 0)
+		return command_line(d, im, line + strcspn(line, ":") + 1, report,
+		    fate);
+	if ((strcasecmp(verb, "DISTRIBUTE") == 0 || strcasecmp(verb, "dis") == 0 ||
+	    strcasecmp(verb, "REJECT") == 0 || strcasecmp(verb, "rej") == 0) &&
+	    n == 3)
+		key = b;
+	else if ((strcasecmp(verb, "CONFIRM") == 0 ||
+	    strcasecmp(verb, "con") == 0) && n >= 2)
+		key = a;
+	else
+		return 0;
+	if (!hold_key_valid(key)) {
+		buf_printf(report, "%s: not a key: %s\n", verb, key);
+		return 1;
+	}
+	if (tolower((unsigned char)verb[0]) == 'd')
+		snprintf(verb, sizeof(verb), "DISTRIBUTE");
+	else if (tolower((unsigned char)verb[0]) == 'r')
+		snprintf(verb, sizeof(verb), "REJECT");
+	else
+		snprintf(verb, sizeof(verb), "CONFIRM");
+	*fate = held_command(d, im, verb, key, report);
+	return 1;
+}
+
+/* Mail to the robot address: the commands it holds, and a report. */
+static enum dist_fate
+commands(struct dist *d, struct inmsg *im)
+{
+	struct buf text = BUF_INIT(64 * 1024), report = BUF_INIT(64 * 1024),
+	    out = BUF_INIT(SERVICE_MSG_MAX);
+	enum dist_fate fate = DIST_DONE;
+	const char *to[1] = { im->from };
+	char *save = NULL, *line;
+	int found = 0, lines = 0;
+
+	command_text(im, &text);
+	for (line = strtok_r(text.data, "\n", &save); line != NULL &&
+	    lines < SERVICE_COMMANDS_MAX && fate != DIST_RETRY;
+	    line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "\r")] = '\0';
+		/* A signature or a quotation ends the commands. */
+		if (strcmp(line, "-- ") == 0 || line[0] == '>')
+			break;
+		lines++;
+		found += command_line(d, im, line, &report, &fate);
+	}
+	if (fate == DIST_RETRY) {
+		buf_free(&text);
+		buf_free(&report);
+		buf_free(&out);
+		return fate;
+	}
+	if (!found) {
+		fate = dist_fail(im, DIST_BAD, "no command Herald carries out "
+		    "yet (the command processor will)");
+		buf_puts(&report, "No command found that this server carries out "
+		    "by mail yet.\n");
+	}
+	if (service_may_reply(d, im) &&
+	    compose_report(d, im, buf_cstr(&report), im->from, &out) == 0 &&
+	    service_send(d, im, "report", "reply", &out, "", to, 1) != STORE_OK)
+		log_warn("the command report is lost: %s", store_error(d->st));
+	buf_free(&text);
+	buf_free(&report);
+	buf_free(&out);
+	return fate;
+}
+
+enum dist_fate
+service_handle(struct dist *d, struct inmsg *im)
+{
+	enum dist_fate f;
+
+	post_identify(d, im);
+	if (im->route.list[0] != '\0' && im->route.kind != ROUTE_OWNER &&
+	    post_find_list(d, im, &f) == -1)
+		return f;
+	if (im->route.kind == ROUTE_OWNER && post_find_list(d, im, &f) == -1)
+		return f;
+	if (im->is_spam)
+		return dist_fail(im, DIST_BAD, "spam to %s: dropped without "
+		    "reply", route_kind_name(im->route.kind));
+	switch (im->route.kind) {
+	case ROUTE_REQUEST:
+	case ROUTE_OWNER:
+		return service_forward(d, im, "owner");
+	case ROUTE_EDITOR:
+		return service_forward(d, im, "editor");
+	case ROUTE_LISTMASTER:
+		return service_forward(d, im, "listmaster");
+	case ROUTE_ROBOT:
+		if (im->from[0] == '\0')
+			return dist_fail(im, DIST_BAD, "commands without a sender");
+		return commands(d, im);
+	case ROUTE_ROBOT_REQUEST:
+		return dist_fail(im, DIST_BAD, "mail to the robot's -request "
+		    "address: dropped (a loop guard; alias it to the listmasters)");
+	case ROUTE_BOUNCE:
+		return dist_fail(im, DIST_BAD, "a bounce address in the msg "
+		    "spool: its alias must run bouncequeue");
+	default:
+		return dist_fail(im, DIST_BAD, "%s: the command processor will "
+		    "handle these", route_kind_name(im->route.kind));
+	}
+}

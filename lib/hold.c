@@ -1,0 +1,137 @@
+/*
+ * hold - keys of held messages in PostgreSQL.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "hold.h"
+#include "store.h"
+
+static const char *const kind_names[] = { "moderation", "auth" };
+
+const char *
+hold_kind_name(enum hold_kind k)
+{
+	return kind_names[k == HOLD_AUTH];
+}
+
+int
+hold_key_new(char key[HOLD_KEY_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[HOLD_KEY_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		key[2 * i] = hex[raw[i] >> 4];
+		key[2 * i + 1] = hex[raw[i] & 15];
+	}
+	key[HOLD_KEY_LEN] = '\0';
+	return 0;
+}
+
+int
+hold_key_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return 0;
+	return n == HOLD_KEY_LEN;
+}
+
+int
+hold_put(struct store *st, const struct hold *h, int days)
+{
+	char ndays[16];
+	const char *p[9];
+
+	snprintf(ndays, sizeof(ndays), "%d", days);
+	p[0] = h->key;
+	p[1] = hold_kind_name(h->kind);
+	p[2] = h->list_id;
+	p[3] = h->spool_name;
+	p[4] = h->sender;
+	p[5] = h->message_id[0] ? h->message_id : NULL;
+	p[6] = h->subject[0] ? h->subject : NULL;
+	p[7] = h->spam ? "t" : "f";
+	p[8] = ndays;
+	return store_cmd(st, "INSERT INTO held_messages (key, kind, list_id,"
+	    " spool_name, sender, message_id, subject, spam, expires_at)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+	    " now() + make_interval(days => $9::int))", 9, p, NULL);
+}
+
+#define get_sql \
+	"SELECT h.key, h.list_id, l.name, l.domain, h.spool_name, h.sender," \
+	" h.message_id, h.subject, h.spam FROM held_messages h JOIN lists l" \
+	" ON l.id = h.list_id WHERE h.key = $1 AND h.kind = $2" \
+	" AND h.expires_at > now()"
+
+static void
+copy_field(char *dst, size_t size, const PGresult *r, int col)
+{
+	snprintf(dst, size, "%s", PQgetisnull(r, 0, col) ? "" :
+	    PQgetvalue(r, 0, col));
+}
+
+int
+hold_get(struct store *st, enum hold_kind kind, const char *key,
+    struct hold *out, int *found)
+{
+	char lower[HOLD_KEY_LEN + 1];
+	const char *p[2];
+	PGresult *r;
+	int rc;
+
+	*found = 0;
+	memset(out, 0, sizeof(*out));
+	if (!hold_key_valid(key))
+		return STORE_OK;
+	for (size_t i = 0; i <= HOLD_KEY_LEN; i++)
+		lower[i] = (char)tolower((unsigned char)key[i]);
+	p[0] = lower;
+	p[1] = hold_kind_name(kind);
+	/* The row is locked only inside a transaction, where that means something. */
+	rc = store_query(st, store_in_transaction(st) ? get_sql " FOR UPDATE OF h" :
+	    get_sql, 2, p, &r);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(r) == 1) {
+		*found = 1;
+		out->kind = kind;
+		copy_field(out->key, sizeof(out->key), r, 0);
+		copy_field(out->list_id, sizeof(out->list_id), r, 1);
+		copy_field(out->list_name, sizeof(out->list_name), r, 2);
+		copy_field(out->domain, sizeof(out->domain), r, 3);
+		copy_field(out->spool_name, sizeof(out->spool_name), r, 4);
+		copy_field(out->sender, sizeof(out->sender), r, 5);
+		copy_field(out->message_id, sizeof(out->message_id), r, 6);
+		copy_field(out->subject, sizeof(out->subject), r, 7);
+		out->spam = strcmp(PQgetvalue(r, 0, 8), "t") == 0;
+	}
+	PQclear(r);
+	return STORE_OK;
+}
+
+int
+hold_delete(struct store *st, const char *key)
+{
+	const char *p[1] = { key };
+
+	return store_cmd(st, "DELETE FROM held_messages WHERE key = lower($1)",
+	    1, p, NULL);
+}
+
+int
+hold_purge(struct store *st, long long *n)
+{
+	return store_cmd(st, "DELETE FROM held_messages WHERE expires_at <= now()",
+	    0, NULL, n);
+}

@@ -1,0 +1,58 @@
+/*
+ * hold - the keys of held messages (schema: 0007_held.sql).
+ *
+ * A post the send scenario holds (editorkey, editor: for the moderators;
+ * request_auth: for its sender) waits in the moderation or auth spool
+ * under its entry name; its key, 128 random bits written as 32 hex
+ * digits, is what a DISTRIBUTE, REJECT or CONFIRM command must quote. The
+ * key is the capability, so it is never derived from anything guessable,
+ * and it expires. Functions taking a store return STORE_OK, STORE_ERROR
+ * or STORE_TEMP and join the caller's transaction when one is open.
+ */
+#ifndef HERALD_HOLD_H
+#define HERALD_HOLD_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+#define HOLD_KEY_LEN	32	/* hex digits */
+
+enum hold_kind {
+	HOLD_MODERATION,	/* DISTRIBUTE / REJECT by a moderator */
+	HOLD_AUTH		/* CONFIRM by the sender */
+};
+
+struct hold {
+	char		 key[HOLD_KEY_LEN + 1];
+	enum hold_kind	 kind;
+	char		 list_id[24];
+	char		 list_name[64];
+	char		 domain[256];
+	char		 spool_name[256];
+	char		 sender[256];
+	char		 message_id[1000];	/* "" if none */
+	char		 subject[256];		/* "" if none */
+	int		 spam;
+};
+
+/* A fresh random key (OpenSSL RAND_bytes). 0, or -1 if no randomness. */
+int	hold_key_new(char key[HOLD_KEY_LEN + 1]);
+/* Whether s looks like a key (32 hex digits, any case). */
+int	hold_key_valid(const char *s);
+const char *hold_kind_name(enum hold_kind k);
+
+/* Record h (its list_id, not its names) for days days. */
+int	hold_put(struct store *st, const struct hold *h, int days);
+/*
+ * The unexpired hold of kind with this key (case-insensitive), its row
+ * locked until the caller's transaction ends when one is open. Returns
+ * STORE_OK with *found 0 or 1.
+ */
+int	hold_get(struct store *st, enum hold_kind kind, const char *key,
+	    struct hold *out, int *found);
+int	hold_delete(struct store *st, const char *key);
+/* Delete expired keys; *n (may be NULL) gets how many. */
+int	hold_purge(struct store *st, long long *n);
+
+#endif
