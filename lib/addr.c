@@ -722,38 +722,6 @@ addr_name_is_ascii(const char *s)
 	return 1;
 }
 
-/*
- * A non-ASCII name as "B" encoded-words of at most 75 characters (RFC 2047
- * section 2), cut only between UTF-8 characters.
- */
-static int
-addr_put_encoded(struct buf *out, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		size_t start = i;
-
-		/* 45 bytes make 60 base64 characters, 72 with the frame. */
-		while (i < n) {
-			size_t k = u[i] >= 0x80 ? addr_utf8_len(u + i, n - i) : 1;
-
-			if (k == 0)
-				k = 1;
-			if (i - start + k > 45)
-				break;
-			i += k;
-		}
-		if ((start > 0 && buf_putc(out, ' ') < 0) ||
-		    buf_puts(out, "=?utf-8?b?") < 0 ||
-		    codec_base64_encode(u + start, i - start, out, 0) < 0 ||
-		    buf_puts(out, "?=") < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int
 addr_format(const struct addr *a, struct buf *out)
 {
@@ -767,7 +735,7 @@ addr_format(const struct addr *a, struct buf *out)
 	else if (addr_name_is_ascii(name))
 		rc = addr_put_quoted(out, name);
 	else
-		rc = addr_put_encoded(out, name);
+		rc = mimeword_encode(name, strlen(name), 45, " ", out);
 	if (rc < 0)
 		return -1;
 	return buf_printf(out, " <%s>", a->spec);

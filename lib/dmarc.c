@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "dmarc.h"
 #include "mem.h"
+#include "mimeword.h"
 
 /* PCRE2 bounds: a list owner's regex must not eat the CPU or the stack. */
 #define RE_MATCH_LIMIT	100000
@@ -531,49 +532,18 @@ has_crlf(const char *s)
 	return s != NULL && strpbrk(s, "\r\n") != NULL;
 }
 
-static int
-is_plain_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Non-ASCII text as "B" encoded-words of 45 bytes at most, cut between characters. */
-static int
-put_encoded(struct buf *out, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		size_t start = i;
-
-		i = n - start > 45 ? start + 45 : n;
-		while (i < n && i > start + 1 && (u[i] & 0xc0) == 0x80)
-			i--;
-		if ((start > 0 && buf_putc(out, ' ') < 0) ||
-		    buf_puts(out, "=?utf-8?b?") < 0 ||
-		    codec_base64_encode(u + start, i - start, out, 0) < 0 ||
-		    buf_puts(out, "?=") < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* " (comment)", escaped or encoded. */
 static int
 put_comment(struct buf *out, const char *s)
 {
 	if (buf_puts(out, " (") < 0)
 		return -1;
-	if (is_plain_ascii(s)) {
+	if (mimeword_is_plain(s)) {
 		for (; *s != '\0'; s++)
 			if ((strchr("()\\", *s) != NULL && buf_putc(out, '\\') < 0) ||
 			    buf_putc(out, (unsigned char)*s) < 0)
 				return -1;
-	} else if (put_encoded(out, s) < 0)
+	} else if (mimeword_encode(s, strlen(s), 45, " ", out) < 0)
 		return -1;
 	return buf_putc(out, ')');
 }

@@ -531,3 +531,55 @@ mimeword_decode(const char *in, size_t len, struct buf *out)
 	mw_cache_free(&cache);
 	return rc;
 }
+
+/* The length of the UTF-8 sequence a lead byte announces (1 for others). */
+static size_t
+mimeword_seq_len(unsigned char c)
+{
+	if (c >= 0xf0 && c < 0xf8)
+		return 4;
+	if (c >= 0xe0)
+		return c < 0xf0 ? 3 : 1;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+int
+mimeword_encode(const char *s, size_t len, size_t max_bytes, const char *sep,
+    struct buf *out)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	if (max_bytes < 4)
+		max_bytes = 4;
+	while (i < len) {
+		size_t start = i;
+
+		while (i < len) {
+			size_t k = mimeword_seq_len(u[i]);
+
+			if (k > len - i)
+				k = len - i;
+			if (i - start + k > max_bytes)
+				break;
+			i += k;
+		}
+		if ((start > 0 && buf_puts(out, sep) < 0) ||
+		    buf_puts(out, "=?utf-8?b?") < 0 ||
+		    codec_base64_encode(u + start, i - start, out, 0) < 0 ||
+		    buf_puts(out, "?=") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mimeword_is_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}

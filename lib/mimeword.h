@@ -43,4 +43,16 @@ int	mimeword_to_utf8(const char *charset, const char *in, size_t len,
 /* Whether mimeword_to_utf8() knows the charset. */
 int	mimeword_charset_known(const char *charset);
 
+/*
+ * The encoding side: len bytes of UTF-8 text as "=?utf-8?b?...?="
+ * encoded-words of at most max_bytes bytes of text each (45 makes a word
+ * of 72 characters, within RFC 2047's 75), cut only between characters,
+ * with sep (" ", or "\n " to fold) between two words. Appends to out;
+ * 0, or -1 at out's limit.
+ */
+int	mimeword_encode(const char *s, size_t len, size_t max_bytes,
+	    const char *sep, struct buf *out);
+/* Whether s is printable ASCII only (then it needs no encoded-word). */
+int	mimeword_is_plain(const char *s);
+
 #endif

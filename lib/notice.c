@@ -387,41 +387,6 @@ notice_to(const char *to, struct buf *out, const char **why)
 
 /* Header fields. */
 
-static int
-notice_is_plain_ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* "B" encoded-words cut between characters, one per folded line. */
-static int
-notice_put_encoded(const char *s, struct buf *out)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-
-	while (i < n) {
-		size_t start = i;
-
-		while (i < n) {
-			size_t k = notice_utf8_len(u[i]);
-
-			if (i - start + k > NOTICE_WORD_BYTES)
-				break;
-			i += k > n - i ? n - i : k;
-		}
-		if ((start > 0 && buf_puts(out, "\n ") < 0) ||
-		    buf_puts(out, "=?utf-8?b?") < 0 ||
-		    codec_base64_encode(u + start, i - start, out, 0) < 0 ||
-		    buf_puts(out, "?=") < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* A word (up to a blank) that can go into a header as it is. */
 static int
 notice_word_is_plain(const char *s, size_t n)
@@ -500,7 +465,8 @@ notice_put_subject(const char *subject, struct buf *out)
 		if (plain > 0 &&
 		    buf_puts(out, col + 1 + first > NOTICE_FOLD ? "\n " : " ") < 0)
 			return -1;
-		if (notice_put_encoded(subject + plain, out) < 0)
+		if (mimeword_encode(subject + plain, strlen(subject + plain),
+		    NOTICE_WORD_BYTES, "\n ", out) < 0)
 			return -1;
 	}
 	return buf_putc(out, '\n');
@@ -739,7 +705,7 @@ notice_reply_vars(enum notice_kind kind, const struct notice_reply *r,
 	case NOTICE_CONFIRM:
 		if (r->command == NULL || *r->command == '\0' ||
 		    strlen(r->command) > NOTICE_VALUE_MAX ||
-		    !notice_is_plain_ascii(r->command))
+		    !mimeword_is_plain(r->command))
 			return (*why = "notice: no usable command line"), -1;
 		if (notice_var_set(vs, "command", r->command) < 0 ||
 		    (b = notice_var_add(vs, "command_url")) == NULL ||

@@ -150,6 +150,42 @@ test_hostile_shapes(void **state)
 	buf_free(&out);
 }
 
+/*
+ * Encoding: words decode back to the text, never hold more than the bytes
+ * asked for, and never cut a character (a cut would decode to U+FFFD or
+ * fail).
+ */
+static void
+test_encode(void **state)
+{
+	static const char *const texts[] = {
+		"Caf\xc3\xa9 \xc3\xbc" "ber alles", "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+		"\xf0\x9f\x93\xa7" " mail", "plain", "",
+	};
+	static const size_t widths[] = { 4, 5, 7, 45 };
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+		for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+			struct buf enc = BUF_INIT(4096), dec = BUF_INIT(4096);
+			const char *p;
+
+			assert_int_equal(mimeword_encode(texts[t], strlen(texts[t]),
+			    widths[w], " ", &enc), 0);
+			assert_int_equal(mimeword_decode(enc.data ? enc.data : "",
+			    enc.len, &dec), 0);
+			assert_string_equal(buf_cstr(&dec), texts[t]);
+			/* base64 of at most w bytes is at most 4 * ceil(w / 3) characters. */
+			for (p = buf_cstr(&enc); (p = strstr(p, "?b?")) != NULL; p += 3)
+				assert_true(strcspn(p + 3, "?") <= 4 * ((widths[w] + 2) / 3));
+			buf_free(&enc);
+			buf_free(&dec);
+		}
+	assert_true(mimeword_is_plain("Hello, world"));
+	assert_false(mimeword_is_plain("Caf\xc3\xa9"));
+	assert_false(mimeword_is_plain("a\nb"));
+}
+
 int
 main(void)
 {
@@ -158,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_to_utf8),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_hostile_shapes),
+		cmocka_unit_test(test_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
