@@ -579,27 +579,6 @@ packet_job_invalid(const struct packet_job *job,
 
 /* -- the database ------------------------------------------------------ */
 
-static int
-packet_tx_begin(struct store *st, int *own)
-{
-	if (store_in_transaction(st)) {
-		*own = 0;
-		return STORE_OK;
-	}
-	*own = 1;
-	return store_begin(st);
-}
-
-static int
-packet_tx_end(struct store *st, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc == STORE_OK)
-		return store_commit(st);
-	store_rollback(st);
-	return rc;
-}
 
 static const char job_insert_sql[] =
     "INSERT INTO bulk_jobs (kind, list_id, list_name, domain, message,"
@@ -1013,10 +992,10 @@ packet_job_create(struct store *st, const struct packet_job *job,
 		log_error("packet: a list post without a list");
 		return STORE_ERROR;
 	}
-	if ((rc = packet_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = packet_job_create_tx(st, job, lim, out);
-	rc = packet_tx_end(st, own, rc);
+	rc = store_unjoin(st, own, rc);
 	if (rc == STORE_OK && !out->already)
 		log_info("job %s: %lld recipients in %lld packets (%lld VERP), "
 		    "%lld digest, %lld not sent", out->job_id, out->recipients,
@@ -1075,10 +1054,10 @@ packet_job_create_to(struct store *st, const struct packet_job *job,
 			    i + 1, rcpts[i] ? why : "missing");
 			return STORE_ERROR;
 		}
-	if ((rc = packet_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = packet_job_create_to_tx(st, job, rcpts, n, lim, out);
-	rc = packet_tx_end(st, own, rc);
+	rc = store_unjoin(st, own, rc);
 	if (rc == STORE_OK && !out->already)
 		log_info("job %s: %lld recipients in %lld packets",
 		    out->job_id, out->recipients, out->packets);

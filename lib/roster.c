@@ -169,29 +169,6 @@ roster_visibility_valid(const char *v)
 
 /* -- transactions and audit -------------------------------------------- */
 
-/* Join the caller's transaction, or open one of our own (*own). */
-static int
-roster_tx_begin(struct store *st, int *own)
-{
-	if (store_in_transaction(st)) {
-		*own = 0;
-		return STORE_OK;
-	}
-	*own = 1;
-	return store_begin(st);
-}
-
-/* End our own transaction: commit on success, else roll back. */
-static int
-roster_tx_end(struct store *st, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc == STORE_OK)
-		return store_commit(st);
-	store_rollback(st);
-	return rc;
-}
 
 /* An audit record about list l. */
 static int
@@ -347,10 +324,10 @@ roster_list_create(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_list_create_tx(st, who, name, domain, owners, nowners, out);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 /* Move a list from one of the from statuses to status. */
@@ -363,7 +340,7 @@ roster_list_status(struct store *st, const struct roster_who *who,
 	const char *to = to_closed ? "closed" : "open";
 	int own, rc, closed;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	if ((rc = roster_list_lock(st, name, domain, &l)) != STORE_OK)
 		goto out;
@@ -389,7 +366,7 @@ roster_list_status(struct store *st, const struct roster_who *who,
 	    "list.reopen", NULL, buf_cstr(&details));
 out:
 	buf_free(&details);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 int
@@ -451,10 +428,10 @@ roster_list_purge(struct store *st, const struct roster_who *who,
 	int own, rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_list_purge_tx(st, who, name, domain, out);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 static int
@@ -513,10 +490,10 @@ roster_list_rename(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_list_rename_tx(st, who, name, domain, newname, newdomain);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 int
@@ -640,11 +617,11 @@ roster_family_create(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_family_create_tx(st, who, name, domain, family, status,
 	    reason, owners, nowners, id);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 static int
@@ -665,7 +642,7 @@ roster_family_set_status(struct store *st, const struct roster_who *who,
 	const char *action = "list.status";
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	if ((rc = store_cmd(st, "UPDATE lists SET status = $2, "
 	    "status_reason = $3, updated_at = now() WHERE id = $1",
@@ -685,7 +662,7 @@ roster_family_set_status(struct store *st, const struct roster_who *who,
 	rc = roster_audit(st, who, &l, action, NULL, buf_cstr(&details));
 out:
 	buf_free(&details);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 int
@@ -779,11 +756,11 @@ roster_member_add(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_member_add_tx(st, who, name, domain, email, gecos,
 	    attributes);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 static int
@@ -830,10 +807,10 @@ roster_member_del(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_member_del_tx(st, who, name, domain, email);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 static int
@@ -879,11 +856,11 @@ roster_member_set(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_member_set_tx(st, who, name, domain, email, reception,
 	    visibility);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 int
@@ -1169,11 +1146,11 @@ roster_admin_add(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_admin_add_tx(st, who, name, domain, role, email, profile,
 	    gecos);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 static int
@@ -1218,10 +1195,10 @@ roster_admin_del(struct store *st, const struct roster_who *who,
 {
 	int own, rc;
 
-	if ((rc = roster_tx_begin(st, &own)) != STORE_OK)
+	if ((rc = store_join(st, &own)) != STORE_OK)
 		return rc;
 	rc = roster_admin_del_tx(st, who, name, domain, role, email);
-	return roster_tx_end(st, own, rc);
+	return store_unjoin(st, own, rc);
 }
 
 int

@@ -235,6 +235,28 @@ store_in_transaction(const struct store *st)
 	return st->in_tx;
 }
 
+int
+store_join(struct store *st, int *own)
+{
+	if (st->in_tx) {
+		*own = 0;
+		return STORE_OK;
+	}
+	*own = 1;
+	return store_begin(st);
+}
+
+int
+store_unjoin(struct store *st, int own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc == STORE_OK)
+		return store_commit(st);
+	store_rollback(st);
+	return rc;
+}
+
 /* Queue a notification for store_notifications(), or count it lost. */
 static void
 store_keep_note(struct store *st, const PGnotify *n)

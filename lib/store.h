@@ -107,6 +107,15 @@ int	store_begin(struct store *st);
 int	store_commit(struct store *st);
 int	store_rollback(struct store *st);
 int	store_in_transaction(const struct store *st);
+/*
+ * For functions that join the caller's transaction when one is open and
+ * run in their own otherwise: store_join() begins one only if needed
+ * (*own says which); store_unjoin() ends ours - commit when rc is
+ * STORE_OK, else roll back - and returns the outcome. With the caller's
+ * transaction it only returns rc.
+ */
+int	store_join(struct store *st, int *own);
+int	store_unjoin(struct store *st, int own, int rc);
 
 /*
  * Schema migrations, compiled in from lib/migrations/NNNN_name.sql by
