@@ -139,6 +139,12 @@ post staff@$D alice@example.org "Auto-Submitted: auto-replied"
 run
 eq "Auto-Submitted: not distributed" "$(jobs post staff)" 1
 
+# -- two From fields (a way to pass a forged author past DMARC): refused
+post staff@$D alice@example.org "From: ceo@example.com"
+run
+eq "two From: not distributed" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$MID'")" 0
+check "two From: the reason kept" sh -c "grep -q 'more than one From' \"\$(ls -t '$T/spool/bad/new/'*.reason | head -n 1)\""
+
 # -- moderation round trip: hold, notice with key, DISTRIBUTE by mail
 post mod@$D bob@example.org
 HELD=$MID
@@ -187,6 +193,34 @@ check "spam: held with a key" test -n "$KEY"
 eq "spam: flagged" "$(sql "SELECT spam FROM held_messages WHERE message_id = '$S'")" t
 sql "SELECT convert_from(j.message, 'UTF8') FROM bulk_jobs j WHERE j.kind = 'notice' ORDER BY id DESC LIMIT 1" > "$T/notice2"
 check "spam: the notice does not attach it" sh -c "! grep -q 'message/rfc822' '$T/notice2'"
+
+# -- request_auth: the sender confirms with CONFIRM key, then it goes out
+H list create conf --subject "Confirmed" --owner boss@example.org
+H member add conf bob@example.org
+echo "send: privateorpublickey" >> "$T/lists/$D/conf/config.yaml"
+post conf@$D stranger2@example.net
+A=$MID
+run
+eq "request_auth: held, not sent" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$A' AND kind = 'post'")" 0
+KEY=$(sql "SELECT key FROM held_messages WHERE message_id = '$A' AND kind = 'auth'")
+check "request_auth: a key" test -n "$KEY"
+eq "request_auth: the key goes to the sender" "$(sql "SELECT count(*) FROM bulk_jobs j, bulk_packets p WHERE p.job_id = j.id AND j.kind = 'auth' AND 'stranger2@example.net' = ANY(p.recipients)")" 1
+check "request_auth: in the auth spool" test "$(ls "$T/spool/auth/new" | wc -l)" -eq 1
+SUBJ="Re: CONFIRM $KEY" post sympa@$D stranger2@example.net
+run
+eq "CONFIRM: sent to the members" "$(rcpts_of "$A")" "bob@example.org"
+eq "CONFIRM: key gone" "$(sql "SELECT count(*) FROM held_messages WHERE message_id = '$A'")" 0
+check "CONFIRM: auth spool empty" test -z "$(find "$T/spool/auth/new" "$T/spool/auth/cur" -type f)"
+
+# -- a scenario of the list's own whose action is owner
+mkdir -p "$T/lists/$D/conf/scenarios"
+printf 'title owners decide\ntrue() smtp,dkim,md5,smime -> owner\n' > "$T/lists/$D/conf/scenarios/send.toowner"
+sed -i 's/^send: privateorpublickey$/send: toowner/' "$T/lists/$D/conf/config.yaml"
+post conf@$D bob@example.org
+O=$MID
+run
+eq "owner action: not sent to the list" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$O' AND kind = 'post'")" 0
+eq "owner action: forwarded to the owner" "$(sql "SELECT count(*) FROM bulk_jobs j, bulk_packets p WHERE p.job_id = j.id AND j.kind = 'forward' AND j.list_name = 'conf' AND 'boss@example.org' = ANY(p.recipients)")" 1
 
 # -- service addresses
 post staff-request@$D alice@example.org

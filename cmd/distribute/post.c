@@ -260,6 +260,12 @@ post_handle(struct dist *d, struct inmsg *im)
 		return dist_fail(im, DIST_BAD, "no Message-ID");
 	if (im->from[0] == '\0')
 		return dist_fail(im, DIST_BAD, "no usable From address");
+	/*
+	 * RFC 5322 allows one From. With two, receivers may judge DMARC on
+	 * one and show the other: a known way to pass a forged author.
+	 */
+	if (msg_header_count(im->m, NULL, "From") != 1)
+		return dist_fail(im, DIST_BAD, "more than one From field");
 	if (post_find_list(d, im, &fate) == -1)
 		return fate;
 	if (service_is_loop(d, im, &why))
