@@ -294,6 +294,25 @@ else
 	echo "skip - openssl absent: no DKIM key"
 fi
 
+# -- as a daemon: a post is taken at once (inotify), SIGHUP reloads,
+#    SIGTERM stops it cleanly
+"$BIN/distribute" -c "$T/herald.yaml" 2>"$T/daemon.err" &
+dpid=$!
+sleep 1
+post staff@$D bob@example.org
+i=0
+until [ "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$MID'")" = 1 ] || [ $i -ge 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+eq "daemon: the post became a job" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$MID'")" 1
+kill -HUP $dpid; sleep 0.3
+check "daemon: alive after SIGHUP" kill -0 $dpid
+kill -TERM $dpid
+i=0
+while kill -0 $dpid 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+check "daemon: SIGTERM stops it within 3 s" sh -c "! kill -0 $dpid 2>/dev/null"
+wait $dpid; eq "daemon: exit status 0" "$?" 0
+
 # -- broken input is kept with its reason
 before=$(bad_count)
 printf 'garbage' > "$T/spool/msg/new/5.1700000000.000000.1.x.host"
