@@ -18,15 +18,9 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 fi
 T=$(mktemp -d /tmp/haudit.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=audit$$.example.org
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 # status WANT DESCRIPTION herald-args...: the exit status of herald is WANT
 status() {
 	want=$1 d=$2; shift 2
@@ -39,7 +33,6 @@ has() { grep -q -- "$2" "$T/$1"; }	# has out|err REGEX
 lines() { wc -l < "$T/out" | tr -d ' '; }
 # field N LINE: the Nth tab-separated field of line LINE of out
 field() { sed -n "${2}p" "$T/out" | cut -f "$1"; }
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
 
 cat > "$T/herald.yaml" <<EOC

@@ -17,16 +17,10 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 fi
 T=$(mktemp -d /tmp/hcli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=cli$$.example.org
 D2=cli$$b.example.org
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 # status WANT DESCRIPTION herald-args...: the exit status of herald is WANT
 status() {
 	want=$1 d=$2; shift 2
@@ -36,7 +30,6 @@ status() {
 		not_ok "$d: exit $got, wanted $want"; sed 's/^/# /' "$T/err"; fi
 }
 has() { grep -q -- "$2" "$T/$1"; }	# has out|err REGEX
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 # audits ACTION LIST [TARGET]: audit records with channel cli
 audits() {
 	sql "SELECT count(*) FROM audit_log WHERE channel = 'cli' AND action = '$1' AND list_address = '$2'${3:+ AND target = '$3'}"

@@ -18,19 +18,9 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 fi
 T=$(mktemp -d /tmp/hdist.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=dist$$.example.org
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-eq() {		# eq DESCRIPTION GOT WANT
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', wanted '$3'"; fi
-}
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 H() { "$BIN/herald" "$@" >"$T/out" 2>"$T/err" || { echo "# herald $*:"; sed 's/^/# /' "$T/err"; }; }
 PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
 # The default scenarios of this tree, not of an installation.

@@ -18,17 +18,11 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 fi
 T=$(mktemp -d /tmp/hfam.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=fam$$.example.org
 L=$T/lists/$D
 F=$L/_families/dept
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 # status WANT DESCRIPTION herald-args...: the exit status of herald is WANT
 status() {
 	want=$1 d=$2; shift 2
@@ -38,7 +32,6 @@ status() {
 		not_ok "$d: exit $got, wanted $want"; sed 's/^/# /' "$T/err" | head -20; fi
 }
 has() { grep -q -- "$2" "$T/$1"; }	# has out|err REGEX
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 lstatus() { sql "SELECT status FROM lists WHERE domain = '$D' AND name = '$1'"; }
 audits() {	# audits ACTION LIST: audit records with channel cli
 	sql "SELECT count(*) FROM audit_log WHERE channel = 'cli' AND action = '$1' AND list_address = '$2@$D'"

@@ -21,15 +21,9 @@ fi
 CORPORA=${HERALD_CORPORA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/corpora}
 T=$(mktemp -d /tmp/hisympa.XXXXXX)
 trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=isympa$$.example.org
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 status() {	# status WANT DESCRIPTION herald-args...
 	want=$1 d=$2; shift 2
 	"$BIN/herald" "$@" >"$T/out" 2>"$T/err"
@@ -39,7 +33,6 @@ status() {	# status WANT DESCRIPTION herald-args...
 }
 has() { grep -q -- "$2" "$T/$1"; }	# has out|err REGEX
 yaml_has() { grep -q -- "$2" "$T/lists/$D/$1/config.yaml"; }	# yaml_has LIST REGEX
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
 
 cat > "$T/herald.yaml" <<EOC

@@ -10,14 +10,8 @@ BIN=$(cd "$BIN" && pwd) || exit 1
 T=$(mktemp -d /tmp/hintake.XXXXXX)
 trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 chmod 755 "$T"
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 count() { find "$1" -type f | wc -l | tr -d ' '; }
 entry() { find "$T/spool/$1/new" -type f | head -n 1; }
 field() { sed -n "s/^$2: //p;/^\$/q" "$1"; }

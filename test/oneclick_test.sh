@@ -41,20 +41,13 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 D=oc$$.example.org
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 herald() {	# herald ARGS...: quietly, its output in $T/out
 	"$BIN/herald" "$@" >"$T/out" 2>"$T/err" ||
 	    { echo "# herald $*: $(cat "$T/err")"; return 1; }
 }
-sql() { psql -X -q -t -A -d "$HERALD_TEST_DATABASE" -c "$1" 2>/dev/null; }
 PATH=$PATH:$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
 is_member() {	# is_member LIST ADDRESS
 	herald member ls "$1" && grep -q "$2" "$T/out"

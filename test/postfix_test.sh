@@ -60,15 +60,8 @@ trap 'exit 141' PIPE	# a closed stdout must not skip the cleanup
 chmod 755 "$T"		# postfix and nobody must traverse it
 S=$T/spool
 PF=$T/pf
-nfail=0
+. "$(dirname "$0")/lib/check.sh"
 
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; nfail=$((nfail + 1)); }
-check() {	# check DESCRIPTION COMMAND...
-	c_d=$1
-	shift
-	if "$@"; then ok "$c_d"; else not_ok "$c_d"; fi
-}
 note() { sed 's/^/# /'; }
 count() { find "$@" -type f 2>/dev/null | wc -l | tr -d ' '; }
 # The spool entries in DIR whose message has the Message-ID.
