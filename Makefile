@@ -18,7 +18,7 @@ LIBEXECDIR	= $(PREFIX)/libexec/herald
 # Herald's default scenario files (scenarios/ here), compiled into
 # lib/scenario_find.c; tests point at the source tree instead.
 SCENARIODIR	= $(PREFIX)/share/herald/scenarios
-PKGS		= libevent libpq openssl opendkim libpcre2-8 yaml-0.1
+PKGS		= libevent libevent_openssl libpq openssl opendkim libpcre2-8 yaml-0.1
 FUZZ_SECONDS	= 60
 
 # Evaluated when a recipe runs, not when make starts: `make test` installs
