@@ -239,9 +239,11 @@ E=$(ls "$T/spool/msg/new")
 cp "$T/spool/msg/new/$E" "$T/saved"
 run
 eq "crash: one job" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$C'")" 1
+seq_before=$(sql "SELECT posts FROM list_sequences s JOIN lists l ON l.id = s.list_id WHERE l.name = 'staff' AND l.domain = '$D'")
 cp "$T/saved" "$T/spool/msg/new/$E"	# as if the unlink never happened
 run
 eq "crash: still one job after the re-run" "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = '$C'")" 1
+eq "crash: the post counter did not move" "$(sql "SELECT posts FROM list_sequences s JOIN lists l ON l.id = s.list_id WHERE l.name = 'staff' AND l.domain = '$D'")" "$seq_before"
 check "crash: the entry is gone" test ! -e "$T/spool/msg/new/$E"
 
 # -- DMARC protection and the DKIM signature, after every other change
@@ -270,6 +272,7 @@ EOC
 	check "dkim: the signature comes first" sh -c "head -n 1 '$T/dm' | grep -q '^DKIM-Signature:'"
 	check "dkim: signed by the list's domain" sh -c "head -n 12 '$T/dm' | tr -d ' \t\n' | grep -q 'd=$D;'"
 	check "footer appended" grep -q "the dm list" "$T/dm"
+	eq "dkim: the job says who signed" "$(sql "SELECT dkim_sign || ' ' || dkim_domain || ' ' || dkim_selector FROM bulk_jobs WHERE message_id = '$MID'")" "true $D t1"
 	# A real verifier: opendkim with the public key as a test key.
 	if command -v opendkim >/dev/null 2>&1; then
 		pub=$(openssl rsa -in "$T/dkim.key" -pubout 2>/dev/null | grep -v '^-----' | tr -d '\n')

@@ -267,10 +267,14 @@ describe_list(struct dist *d, const struct inmsg *im, unsigned long seq,
 	tl->sequence = seq;
 }
 
-/* The transformed message into out: DIST_DONE, or a failure with im->why. */
+/*
+ * The transformed message into out: DIST_DONE, or a failure with im->why.
+ * sg tells bulk who signed it (key NULL: nobody), so that it signs again
+ * when it changes headers per recipient.
+ */
 static enum dist_fate
 transform(struct dist *d, struct inmsg *im, unsigned long seq,
-    struct buf *out)
+    struct buf *out, struct signing *signer)
 {
 	const struct listconf *lc = im->le->conf;
 	struct transform_list tl;
@@ -279,6 +283,8 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 	struct msgedit *e;
 	struct signing sg;
 	enum dist_fate rc = DIST_BAD;
+
+	memset(signer, 0, sizeof(*signer));
 
 	describe_list(d, im, seq, &robot, &tl);
 	if ((e = msgedit_new(im->data.data, im->data.len, NULL, &err)) == NULL) {
@@ -323,6 +329,7 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 			goto out;
 		}
 		dkim_signer_free(s);
+		*signer = sg;
 		/* The signature goes first; it covers what follows. */
 		if (buf_append(&sig, out->data, out->len) == -1)
 			goto fail;
@@ -363,6 +370,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 	struct packet_outcome oc;
 	unsigned long seq = 0;
 	enum dist_fate fate;
+	struct signing signer;
 	const char *p[2];
 	int rc;
 
@@ -371,7 +379,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 		buf_free(&out);
 		return dist_store_fail(d, im, rc, "post counter");
 	}
-	if ((fate = transform(d, im, seq, &out)) != DIST_DONE) {
+	if ((fate = transform(d, im, seq, &out, &signer)) != DIST_DONE) {
 		store_rollback(d->st);
 		buf_free(&out);
 		return fate;
@@ -392,6 +400,9 @@ deliver_post(struct dist *d, struct inmsg *im)
 	job.verp_rate = listconf_verp_rate(lc);
 	job.verp_seq = seq;
 	job.oneclick = *config_str(d->cf, CF_ONECLICK_URL) != '\0';
+	job.dkim_sign = signer.key != NULL;
+	job.dkim_domain = signer.domain;
+	job.dkim_selector = signer.selector;
 	rc = packet_job_create(d->st, &job, &d->limits, &oc);
 	p[0] = im->list_id;
 	p[1] = im->message_id;
@@ -407,8 +418,9 @@ deliver_post(struct dist *d, struct inmsg *im)
 		buf_free(&rp);
 		return dist_fail(im, DIST_RETRY, "cannot write the digest copy");
 	}
+	/* A job that existed: the post counter must not move twice. */
 	if (rc == STORE_OK)
-		rc = store_commit(d->st);
+		rc = oc.already ? store_rollback(d->st) : store_commit(d->st);
 	buf_free(&out);
 	buf_free(&rp);
 	if (rc != STORE_OK)
