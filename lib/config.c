@@ -582,3 +582,38 @@ config_explicit(const struct config *cf, enum config_param id)
 {
 	return cf->v[id].explicit != 0;
 }
+
+size_t
+config_addresses(const struct config *cf, enum config_param id, char ***out)
+{
+	const char *s = config_str(cf, id);
+	size_t n = 0;
+
+	*out = NULL;
+	while (*s != '\0') {
+		size_t k;
+
+		while (*s == ',' || isspace((unsigned char)*s))
+			s++;
+		for (k = 0; s[k] != '\0' && s[k] != ',' &&
+		    !isspace((unsigned char)s[k]); k++)
+			;
+		if (k == 0)
+			break;
+		*out = xreallocarray(*out, n + 1, sizeof(char *));
+		(*out)[n] = xstrndup(s, k);
+		for (char *c = (*out)[n]; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		n++;
+		s += k;
+	}
+	return n;
+}
+
+void
+config_addresses_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -55,6 +55,14 @@ long long config_int(const struct config *cf, enum config_param id);
 bool config_bool(const struct config *cf, enum config_param id);
 /* Whether the value was set by a file rather than being a default. */
 bool config_explicit(const struct config *cf, enum config_param id);
+/*
+ * The addresses of a parameter that holds several (listmaster: commas or
+ * blanks between), lower-cased, into *out; their number. Free them with
+ * config_addresses_free().
+ */
+size_t config_addresses(const struct config *cf, enum config_param id,
+	    char ***out);
+void config_addresses_free(char **v, size_t n);
 
 /* Parameter metadata. */
 const char *config_name(enum config_param id);

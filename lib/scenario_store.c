@@ -21,7 +21,6 @@
  * is emptied, which costs one query per question again, never a wrong
  * answer. Listmasters come from the site configuration, not the database.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,30 +279,6 @@ ss_field(void *arg, const char *ns, const char *list, const char *domain,
 	return 0;
 }
 
-/* The configured listmaster addresses: commas or blanks between. */
-static void
-load_listmasters(struct scenario_store *ss, const char *s)
-{
-	while (s != NULL && *s != '\0') {
-		size_t n;
-
-		while (*s == ',' || isspace((unsigned char)*s))
-			s++;
-		for (n = 0; s[n] != '\0' && s[n] != ',' &&
-		    !isspace((unsigned char)s[n]); n++)
-			;
-		if (n == 0)
-			break;
-		ss->listmasters = xreallocarray(ss->listmasters, ss->nlm + 1,
-		    sizeof(char *));
-		ss->listmasters[ss->nlm] = xstrndup(s, n);
-		for (char *c = ss->listmasters[ss->nlm]; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		ss->nlm++;
-		s += n;
-	}
-}
-
 struct scenario_store *
 scenario_store_new(struct store *st, const struct config *cf)
 {
@@ -311,7 +286,7 @@ scenario_store_new(struct store *st, const struct config *cf)
 
 	ss->st = st;
 	if (cf != NULL)
-		load_listmasters(ss, config_str(cf, CF_LISTMASTER));
+		ss->nlm = config_addresses(cf, CF_LISTMASTER, &ss->listmasters);
 	ss->roles = strmap_new();
 	ss->lists = strmap_new();
 	ss->members.role = ss_role;
@@ -338,9 +313,7 @@ scenario_store_free(struct scenario_store *ss)
 		return;
 	strmap_free(ss->roles, free);
 	strmap_free(ss->lists, free);
-	for (size_t i = 0; i < ss->nlm; i++)
-		free(ss->listmasters[i]);
-	free(ss->listmasters);
+	config_addresses_free(ss->listmasters, ss->nlm);
 	free(ss);
 }
 

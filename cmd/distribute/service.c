@@ -42,34 +42,23 @@ service_free_rcpts(char **rcpts, size_t n)
 	free(rcpts);
 }
 
-static void
-add_rcpt(char ***rcpts, size_t *n, const char *a)
+void
+service_add_rcpt(char ***rcpts, size_t *n, const char *a)
 {
 	*rcpts = xreallocarray(*rcpts, *n + 1, sizeof(char *));
 	(*rcpts)[(*n)++] = xstrdup(a);
 }
 
-/* The site's listmasters (config "listmaster": commas or blanks between). */
+/* The site's listmasters, added to rcpts. */
 static void
 listmasters(struct dist *d, char ***rcpts, size_t *n)
 {
-	const char *s = config_str(d->cf, CF_LISTMASTER);
-	char one[DIST_ADDR_MAX];
+	char **lm;
+	size_t nlm = config_addresses(d->cf, CF_LISTMASTER, &lm);
 
-	while (*s != '\0') {
-		size_t k;
-
-		while (*s == ',' || isspace((unsigned char)*s))
-			s++;
-		for (k = 0; s[k] != '\0' && s[k] != ',' &&
-		    !isspace((unsigned char)s[k]); k++)
-			;
-		if (k > 0 && k < sizeof(one)) {
-			snprintf(one, sizeof(one), "%.*s", (int)k, s);
-			add_rcpt(rcpts, n, one);
-		}
-		s += k;
-	}
+	for (size_t i = 0; i < nlm; i++)
+		service_add_rcpt(rcpts, n, lm[i]);
+	config_addresses_free(lm, nlm);
 }
 
 int
@@ -90,7 +79,7 @@ service_admins(struct dist *d, const char *list_id, const char *role,
 		if (rc != STORE_OK)
 			return rc;
 		for (int i = 0; i < PQntuples(r); i++)
-			add_rcpt(rcpts, n, PQgetvalue(r, i, 0));
+			service_add_rcpt(rcpts, n, PQgetvalue(r, i, 0));
 		PQclear(r);
 	}
 	if (*n == 0)
@@ -466,10 +455,7 @@ service_handle(struct dist *d, struct inmsg *im)
 	enum dist_fate f;
 
 	post_identify(d, im);
-	if (im->route.list[0] != '\0' && im->route.kind != ROUTE_OWNER &&
-	    post_find_list(d, im, &f) == -1)
-		return f;
-	if (im->route.kind == ROUTE_OWNER && post_find_list(d, im, &f) == -1)
+	if (im->route.list[0] != '\0' && post_find_list(d, im, &f) == -1)
 		return f;
 	if (im->is_spam)
 		return dist_fail(im, DIST_BAD, "spam to %s: dropped without "
