@@ -297,7 +297,6 @@ static int
 store_conn_dead(struct store *st)
 {
 	struct pollfd pfd;
-	PGnotify *n;
 
 	for (int i = 0; i < STORE_DRAIN_MAX; i++) {
 		if (st->peer_gone || PQstatus(st->conn) != CONNECTION_OK)
@@ -311,10 +310,7 @@ store_conn_dead(struct store *st)
 			return 0;
 		if (!PQconsumeInput(st->conn))
 			return 1;
-		while ((n = PQnotifies(st->conn)) != NULL) {
-			store_keep_note(st, n);
-			PQfreemem(n);
-		}
+		store_collect_notes(st);
 	}
 	return st->peer_gone || PQstatus(st->conn) != CONNECTION_OK;
 }

@@ -147,19 +147,14 @@ drop_incoming_signatures(struct dist *d, const struct inmsg *im,
 static int
 apply_dmarc(struct msgedit *e, const struct dmarc_rewrite *rw, struct buf *err)
 {
-	size_t n;
-
 	if (rw->move_dkim) {
-		for (size_t i = 0; (n = msgedit_count(e, "DKIM-Signature")) > 0 &&
-		    i < n; i++) {
-			struct buf v = BUF_INIT(64 * 1024);
+		/* The first signature is kept for the record, as Sympa does. */
+		struct buf v = BUF_INIT(64 * 1024);
 
-			if (msgedit_get(e, "DKIM-Signature", 0, &v) == 1)
-				msgedit_append(e, "X-Original-DKIM-Signature",
-				    buf_cstr(&v), err);
-			buf_free(&v);
-			break;
-		}
+		if (msgedit_get(e, "DKIM-Signature", 0, &v) == 1)
+			msgedit_append(e, "X-Original-DKIM-Signature",
+			    buf_cstr(&v), err);
+		buf_free(&v);
 		msgedit_delete(e, "DKIM-Signature");
 		msgedit_delete(e, "DomainKey-Signature");
 	}

@@ -244,8 +244,7 @@ open_checkers(struct dist *d)
  * in cur/, where the next start's recovery finds it: never lost.
  */
 static void
-finish(struct dist *d, struct spool_entry *e, enum dist_fate fate,
-    const char *why)
+finish(struct spool_entry *e, enum dist_fate fate, const char *why)
 {
 	switch (fate) {
 	case DIST_DONE:
@@ -266,7 +265,6 @@ finish(struct dist *d, struct spool_entry *e, enum dist_fate fate,
 			    strerror(errno));
 		break;
 	}
-	(void)d;
 }
 
 static void
@@ -311,7 +309,7 @@ handle_entry(struct dist *d, const char *name)
 		fate = post_handle(d, &im);
 	else
 		fate = service_handle(d, &im);
-	finish(d, &e, fate, im.why);
+	finish(&e, fate, im.why);
 	inmsg_free(&im);
 	spool_entry_free(&e);
 	buf_free(&err);

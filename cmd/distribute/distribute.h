@@ -141,6 +141,7 @@ int		service_send(struct dist *d, struct inmsg *im, const char *suffix,
 /* The owners (role "owner") or editors of the list, else the owners, else listmasters. */
 int		service_admins(struct dist *d, const char *list_id, const char *role,
 	    char ***rcpts, size_t *n);
+void		service_add_rcpt(char ***rcpts, size_t *n, const char *a);
 void		service_free_rcpts(char **rcpts, size_t n);
 /* May this sender get an automatic reply (not an automaton, not spam)? */
 int		service_may_reply(struct dist *d, const struct inmsg *im);

@@ -37,11 +37,9 @@ held_recipients(struct dist *d, struct inmsg *im, enum hold_kind kind,
 {
 	if (kind == HOLD_MODERATION)
 		return service_admins(d, im->list_id, "editor", rcpts, n);
-	*rcpts = calloc(1, sizeof(char *));
-	if (*rcpts == NULL)
-		return STORE_ERROR;
-	(*rcpts)[0] = strdup(im->from);
-	*n = (*rcpts)[0] != NULL;
+	*rcpts = NULL;
+	*n = 0;
+	service_add_rcpt(rcpts, n, im->from);
 	return STORE_OK;
 }
 
