@@ -28,6 +28,15 @@ trap 'pg_down "$D/state/pg" >/dev/null || true' EXIT
 rm -rf "$D"
 mkdir -p "$D/state"
 chmod 755 "$D" "$D/state"	# the postgres user must reach the socket
+# The programs and default scenarios where the owner can read them: copies
+# under $D when the clone is in a directory it cannot enter.
+. "$top/test/lib/bin.sh"
+RUNBIN=$(bin_for "$owner" "$BIN" "$D/run")
+SCENARIOS=$top/scenarios
+if [ "$RUNBIN" != "$BIN" ]; then
+	cp -R "$top/scenarios" "$D/run/scenarios"
+	SCENARIOS=$D/run/scenarios
+fi
 
 step "site configuration ($D/herald.yaml)"
 cat > "$D/herald.yaml" <<EOC
@@ -53,7 +62,7 @@ step "spool tree"
 ls "$D/spool"
 
 step "the MTA pipes a message to staff@lists.example.org through queue (as $owner)"
-as_owner "$BIN/queue" staff@lists.example.org < "$top/scripts/demo.eml"
+as_owner "$RUNBIN/queue" staff@lists.example.org < "$top/scripts/demo.eml"
 echo "queue exited $?"
 entry=$(ls "$D/spool/msg/new")
 echo "spooled: msg/new/$entry"
@@ -89,11 +98,11 @@ set -e
 
 step "distribute takes the spooled post: checks, send scenario, transformations, a bulk job"
 # The default scenarios of this tree, as it is not installed.
-export HERALD_SCENARIODIR="$top/scenarios"
+export HERALD_SCENARIODIR="$SCENARIOS"
 cat >> "$D/state/lists/lists.example.org/staff/config.yaml" <<EOC
 custom_subject: staff
 EOC
-as_owner env HERALD_SCENARIODIR="$top/scenarios" "$BIN/distribute" -1 -v \
+as_owner env HERALD_SCENARIODIR="$SCENARIOS" "$RUNBIN/distribute" -1 -v \
     -c "$D/herald.yaml"
 echo "distribute exited $?"
 psql -X -q -t -A -F ' | ' -h "$D/state/pg" -U postgres -d herald_test -c \

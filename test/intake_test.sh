@@ -117,13 +117,15 @@ mv "$T/spool/msg.away" "$T/spool/msg"
 check "a missing spool exits 75" test "$st" -eq 75
 check "the reason reaches stderr (the MTA logs it)" grep -q "cannot open spool" "$T/err"
 if [ "$(id -u)" -eq 0 ]; then
+	. "$(dirname "$0")/lib/bin.sh"
+	NBIN=$(bin_for nobody "$BIN" "$T") || exit 1
 	chown -R nobody "$T/spool"
 	chmod 0500 "$T/spool/msg/tmp"
-	runuser -u nobody -- "$BIN/queue" -c "$T/herald.yaml" l@x.org < "$msg" 2>/dev/null; st=$?
+	runuser -u nobody -- "$NBIN/queue" -c "$T/herald.yaml" l@x.org < "$msg" 2>/dev/null; st=$?
 	chmod 0750 "$T/spool/msg/tmp"
 	check "an unwritable spool exits 75" test "$st" -eq 75
 	check "nothing left after an unwritable spool" test "$(count "$T/spool")" -eq 0
-	runuser -u nobody -- "$BIN/queue" -c "$T/herald.yaml" l@x.org < "$msg"; st=$?
+	runuser -u nobody -- "$NBIN/queue" -c "$T/herald.yaml" l@x.org < "$msg"; st=$?
 	check "as the spool's owner it works again" test "$st" -eq 0 -a "$(count "$T/spool/msg/new")" -eq 1
 	clear_spools
 	"$BIN/queue" -c "$T/herald.yaml" l@x.org < "$msg"

@@ -133,18 +133,9 @@ if ! "$BIN/herald" -c "$T/herald.yaml" spool init >"$T/init.log" 2>&1; then
 	exit 1
 fi
 
-# The pipes run as nobody: if nobody cannot reach the binaries where they
-# are (or their path would need quoting in an alias), use copies.
-case $BIN in
-*[!A-Za-z0-9_./-]*) copy=1 ;;
-*) runuser -u nobody -- test -x "$BIN/queue" 2>/dev/null && copy=0 || copy=1 ;;
-esac
-if [ "$copy" -eq 1 ]; then
-	mkdir "$T/bin" && cp "$BIN/queue" "$BIN/bouncequeue" "$T/bin/" &&
-	    chmod 755 "$T/bin" || exit 1
-	BIN=$T/bin
-	echo "# nobody cannot run the binaries where they are: using copies in $BIN"
-fi
+# The pipes run as nobody: copies where nobody cannot reach the binaries.
+. "$(dirname "$0")/lib/bin.sh"
+BIN=$(bin_for nobody "$BIN" "$T") || exit 1
 
 cat > "$T/aliases" <<EOF
 testlist: "|$BIN/queue -c $T/herald.yaml testlist@lists.example.test"
