@@ -44,7 +44,7 @@ static const char claim_sql[] =
     " SELECT u.id, u.job_id, u.priority, u.reception, u.attempts,"
     " j.kind, j.return_path, j.message_id, j.list_name, j.domain, j.sender,"
     " j.tracking, j.dkim_sign, j.dkim_domain, j.dkim_selector, j.verp,"
-    " j.oneclick, j.personalize"
+    " j.oneclick, j.personalize, j.dkim_key_path, j.dkim_identity"
     " FROM u JOIN bulk_jobs j ON j.id = u.job_id";
 
 /*
@@ -229,6 +229,8 @@ bulkq_packet_free(struct bulkq_packet *p)
 	free(p->tracking);
 	free(p->dkim_domain);
 	free(p->dkim_selector);
+	free(p->dkim_key_path);
+	free(p->dkim_identity);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -271,6 +273,8 @@ bulkq_fill(struct bulkq_packet *out, const PGresult *res, const char *owner)
 	if (out->dkim_sign) {
 		out->dkim_domain = bulkq_col(res, 0, 13);
 		out->dkim_selector = bulkq_col(res, 0, 14);
+		out->dkim_key_path = bulkq_col(res, 0, 18);
+		out->dkim_identity = bulkq_col(res, 0, 19);
 	}
 	out->verp_flag = bulkq_col_bool(res, 0, 15);
 	out->oneclick = bulkq_col_bool(res, 0, 16);

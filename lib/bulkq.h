@@ -81,6 +81,8 @@ struct bulkq_packet {
 	char		*tracking;	/* NULL, "dsn" or "mdn" */
 	char		*dkim_domain;	/* NULL unless dkim_sign */
 	char		*dkim_selector;	/* NULL unless dkim_sign */
+	char		*dkim_key_path;	/* NULL unless dkim_sign (and known) */
+	char		*dkim_identity;	/* i=, or NULL */
 	int		 dkim_sign;
 	int		 verp_flag;	/* some recipients of the job get VERP */
 	int		 oneclick;

@@ -10,25 +10,20 @@
  * the server instead takes twice as long; one row per recipient, six
  * times as long.)
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "buf.h"
+#include "domlimits.h"
 #include "log.h"
 #include "mem.h"
 #include "packet.h"
 #include "roster.h"
 #include "store.h"
 
-/* An nrcpt_by_domain file larger than this is refused (it is a list). */
-#define PACKET_DOMAINS_FILE_MAX	(4 * 1024 * 1024)
-#define PACKET_DOMAIN_MAX	253
 #define PACKET_SPOOL_ID_MAX	300
 
 /* The forms a recipient gets, in the order their packets are written. */
@@ -62,6 +57,7 @@ struct packet_domain {
 struct packet_domains {
 	struct packet_domain *v;	/* sorted by name (bytes) */
 	size_t	 n, cap;
+	int	 fallback;		/* for a domain not in v; 0: none */
 };
 
 struct packet_domains *
@@ -151,167 +147,42 @@ packet_domains_limit(const struct packet_domains *d, const char *domain,
 	size_t at;
 	int found;
 
-	if (d == NULL || d->n == 0)
+	if (d == NULL)
 		return 0;
+	if (d->n == 0)
+		return d->fallback;
 	at = packet_domain_find(d, domain, len, &found);
-	return found ? d->v[at].limit : 0;
+	return found ? d->v[at].limit : d->fallback;
 }
 
-static int
-packet_is_blank(int c)
+/* Each domain of the limits file with an nrcpt, into the table. */
+static void
+packet_domains_take(const char *domain, const struct domlimit *lim,
+    void *arg)
 {
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* A domain as the file gives it: printable ASCII, no '@', folded. */
-static int
-packet_domain_word(char *w, size_t len)
-{
-	if (len == 0 || len > PACKET_DOMAIN_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)w[i];
-
-		if (c <= ' ' || c >= 0x7f || c == '@')
-			return 0;
-		if (c >= 'A' && c <= 'Z')
-			w[i] = (char)(c - 'A' + 'a');
-	}
-	return 1;
-}
-
-/* A count: decimal digits only, 1 .. PACKET_NRCPT_MAX. */
-static int
-packet_limit_word(const char *w, size_t len)
-{
-	long v = 0;
-
-	if (len == 0 || len > 9)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (w[i] < '0' || w[i] > '9')
-			return -1;
-		v = v * 10 + (w[i] - '0');
-	}
-	return v >= 1 && v <= PACKET_NRCPT_MAX ? (int)v : -1;
+	if (lim->nrcpt > 0)
+		packet_domains_set(arg, domain, lim->nrcpt);
 }
 
 /*
- * One line (no newline, NUL-terminated in place): 1 taken, 0 nothing
- * (blank, comment), -1 bad, with *why.
+ * The limits file (lib/domlimits.h) serves bulk too; packet splitting
+ * takes its nrcpt: each listed domain's (its own or the "*" line's), and
+ * the "*" line's for every domain not listed.
  */
-static int
-packet_domains_line(struct packet_domains *d, char *line, const char **why)
-{
-	char *p = line, *dom, *num;
-	size_t dlen, nlen;
-	int limit;
-
-	while (packet_is_blank(*p))
-		p++;
-	if (*p == '\0' || *p == '#' || *p == ';')
-		return 0;
-	dom = p;
-	while (*p != '\0' && !packet_is_blank(*p))
-		p++;
-	dlen = (size_t)(p - dom);
-	while (packet_is_blank(*p))
-		p++;
-	num = p;
-	while (*p != '\0' && !packet_is_blank(*p))
-		p++;
-	nlen = (size_t)(p - num);
-	while (packet_is_blank(*p))
-		p++;
-	if (nlen == 0 || *p != '\0') {
-		*why = "expected \"domain count\"";
-		return -1;
-	}
-	if (!packet_domain_word(dom, dlen)) {
-		*why = "bad domain";
-		return -1;
-	}
-	if ((limit = packet_limit_word(num, nlen)) < 0) {
-		*why = "the count must be a number from 1 to 100000";
-		return -1;
-	}
-	dom[dlen] = '\0';
-	if (packet_domains_limit(d, dom, dlen) != 0)
-		log_warn("nrcpt_by_domain: %s given twice, the last count "
-		    "(%d) is kept", dom, limit);
-	packet_domains_set(d, dom, limit);
-	return 1;
-}
-
-/* The whole file into b (bounded); -1 logged. */
-static int
-packet_read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (buf_append(b, chunk, (size_t)r) == -1) {
-			log_error("%s: larger than %d bytes", path,
-			    PACKET_DOMAINS_FILE_MAX);
-			close(fd);
-			return -1;
-		}
-	}
-	if (r == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 struct packet_domains *
 packet_domains_load(const char *path, size_t *errors)
 {
-	struct buf b = BUF_INIT(PACKET_DOMAINS_FILE_MAX);
+	struct domlimits *dl;
 	struct packet_domains *d;
-	size_t nerr = 0;
-	unsigned long lineno = 0;
-	char *line, *nl;
+	struct domlimit def;
 
-	if (errors != NULL)
-		*errors = 0;
-	if (packet_read_file(path, &b) == -1) {
-		buf_free(&b);
+	if ((dl = domlimits_load(path, errors)) == NULL)
 		return NULL;
-	}
 	d = packet_domains_new();
-	/* buf_cstr is NUL-terminated, so the last line needs no newline. */
-	line = b.data;
-	while (line != NULL && line < b.data + b.len) {
-		const char *why = NULL;
-
-		lineno++;
-		if ((nl = memchr(line, '\n', (size_t)(b.data + b.len - line))) != NULL)
-			*nl = '\0';
-		if (strlen(line) != (size_t)((nl ? nl : b.data + b.len) - line))
-			why = "NUL byte in the line";
-		if (why != NULL || packet_domains_line(d, line, &why) == -1) {
-			log_error("%s:%lu: %s; line skipped", path, lineno, why);
-			nerr++;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	buf_free(&b);
-	if (errors != NULL)
-		*errors = nerr;
+	domlimits_foreach(dl, packet_domains_take, d);
+	domlimits_defaults(dl, &def);
+	d->fallback = def.nrcpt;
+	domlimits_free(dl);
 	return d;
 }
 
@@ -584,10 +455,10 @@ static const char job_insert_sql[] =
     "INSERT INTO bulk_jobs (kind, list_id, list_name, domain, message,"
     " message_id, sender, return_path, priority, deliver_after, spool_id,"
     " dkim_sign, dkim_domain, dkim_selector, personalize, oneclick,"
-    " verp_rate, tracking)"
+    " verp_rate, tracking, dkim_key_path, dkim_identity)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
     " CASE WHEN $10::bigint = 0 THEN now() ELSE to_timestamp($10::bigint) END,"
-    " $11, $12, $13, $14, $15, $16, $17, $18)"
+    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     " ON CONFLICT (spool_id) DO NOTHING RETURNING id";
 
 static const char job_existing_sql[] =
@@ -820,7 +691,10 @@ packet_job_insert(struct store *st, const struct packet_job *job,
 		    job->dkim_sign ? job->dkim_domain : NULL,
 		    job->dkim_sign ? job->dkim_selector : NULL,
 		    job->personalize ? "t" : "f", job->oneclick ? "t" : "f",
-		    rate, job->tracking };
+		    rate, job->tracking,
+		    job->dkim_sign ? job->dkim_key_path : NULL,
+		    job->dkim_sign && job->dkim_identity != NULL &&
+		    *job->dkim_identity != '\0' ? job->dkim_identity : NULL };
 		int lengths[STORE_NPARAMS(p)] = { 0 };
 		int formats[STORE_NPARAMS(p)] = { 0 };
 

@@ -60,10 +60,13 @@
 struct packet_domains;
 
 /*
- * Load a file of "domain N" lines (N >= 1; the domain is matched exactly,
- * ASCII case folded). Blank lines and lines starting with '#' or ';' are
- * ignored; a bad line is logged with file:line and skipped (counted in
- * *errors, which may be NULL); a domain given twice keeps its last limit.
+ * Load the nrcpt of each domain from a per-domain limits file (lib/
+ * domlimits.h: Sympa's "domain N" lines, or Herald's keys; the domain
+ * is matched exactly, ASCII case folded; a "*" line's nrcpt is the
+ * limit of every domain whose line gives none and of every domain not
+ * listed). Blank lines and lines starting with '#' or ';' are ignored; a
+ * bad line is logged with file:line and skipped (counted in *errors,
+ * which may be NULL); a domain given twice keeps its last line.
  * Returns NULL (logged) when the file cannot be read.
  */
 struct packet_domains *packet_domains_load(const char *path, size_t *errors);
@@ -71,7 +74,7 @@ struct packet_domains *packet_domains_load(const char *path, size_t *errors);
 struct packet_domains *packet_domains_new(void);
 void	packet_domains_set(struct packet_domains *d, const char *domain,
 	    int limit);
-/* The limit of domain (len bytes), 0 for none. */
+/* The limit of domain (len bytes), 0 for none (or the file's "*"). */
 int	packet_domains_limit(const struct packet_domains *d,
 	    const char *domain, size_t len);
 size_t	packet_domains_count(const struct packet_domains *d);
@@ -126,6 +129,8 @@ struct packet_job {
 	int		 dkim_sign;	/* then dkim_domain and dkim_selector */
 	const char	*dkim_domain;
 	const char	*dkim_selector;
+	const char	*dkim_key_path;	/* for bulk's per-recipient signing */
+	const char	*dkim_identity;	/* i=; NULL or "" for none */
 	int		 oneclick;	/* RFC 8058 token per recipient */
 	int		 personalize;	/* merge fields per recipient */
 	const char	*tracking;	/* NULL, "dsn" or "mdn" */

@@ -263,6 +263,67 @@ test_domains_load(void **state)
 	free(dir);
 }
 
+/*
+ * Herald's keys on the same file (lib/domlimits.h): packet splitting
+ * takes nrcpt from a line with other keys, from "*" for a listed domain
+ * without its own, and from "*" for a domain not listed; the keys only
+ * bulk reads change nothing here.
+ */
+static void
+test_domains_load_keys(void **state)
+{
+	static const char text[] =
+	    "yahoo.com nrcpt=2 concurrency=2 oneclick=yes\r\n"
+	    "laposte.net concurrency=1 single=yes\n"
+	    "aol.com 1 oneclick=no\n"
+	    "* 3 concurrency=8\n";
+	char *dir = test_mkdtemp("packet");
+	char path[4096];
+	FILE *f;
+	size_t errors = 99, starts[32], np;
+	struct packet_domains *d;
+	struct packet_limits lim = { 25, 10, NULL };
+	const char *v[] = { "a@yahoo.com", "b@yahoo.com", "c@yahoo.com",
+	    "a@laposte.net", "b@laposte.net", "c@laposte.net",
+	    "d@laposte.net", "a@aol.com", "b@aol.com", "a@x.org" };
+	size_t n = sizeof(v) / sizeof(v[0]);
+	struct buf got = BUF_INIT(4096);
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/domains.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(d = packet_domains_load(path, &errors));
+	assert_int_equal(errors, 0);
+	assert_int_equal(packet_domains_count(d), 3);
+	assert_int_equal(packet_domains_limit(d, "yahoo.com", 9), 2);
+	assert_int_equal(packet_domains_limit(d, "laposte.net", 11), 3);
+	assert_int_equal(packet_domains_limit(d, "aol.com", 7), 1);
+	assert_int_equal(packet_domains_limit(d, "x.org", 5), 3);
+	/* aol.com 1 each, laposte.net 3 at most, yahoo.com 2 at most. */
+	lim.by_domain = d;
+	packet_sort(v, n);
+	np = packet_split(v, n, &lim, starts);
+	assert_int_equal(np, 4);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (k < np && starts[k] == i) {
+			buf_puts(&got, i > 0 ? "|" : "");
+			k++;
+		} else
+			buf_putc(&got, ' ');
+		buf_puts(&got, v[i]);
+	}
+	assert_string_equal(buf_cstr(&got), "a@aol.com|b@aol.com "
+	    "a@laposte.net b@laposte.net c@laposte.net|d@laposte.net a@x.org "
+	    "a@yahoo.com b@yahoo.com|c@yahoo.com");
+	buf_free(&got);
+	packet_domains_free(d);
+	test_rmtree(dir);
+	free(dir);
+}
+
 /* -- the database ---------------------------------------------------- */
 
 static void
@@ -864,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_split_table),
 		cmocka_unit_test(test_verp_slice),
 		cmocka_unit_test(test_domains_load),
+		cmocka_unit_test(test_domains_load_keys),
 		cmocka_unit_test(test_reception_modes),
 		cmocka_unit_test(test_split_in_database),
 		cmocka_unit_test(test_verp_marking),

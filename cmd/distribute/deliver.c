@@ -398,6 +398,8 @@ deliver_post(struct dist *d, struct inmsg *im)
 	job.dkim_sign = signer.key != NULL;
 	job.dkim_domain = signer.domain;
 	job.dkim_selector = signer.selector;
+	job.dkim_key_path = signer.key;
+	job.dkim_identity = signer.identity;
 	rc = packet_job_create(d->st, &job, &d->limits, &oc);
 	p[0] = im->list_id;
 	p[1] = im->message_id;
