@@ -270,10 +270,6 @@ add_rfc2369(struct msgedit *e, const struct transform_list *l,
 		} else if (v.len > 0)
 			rc = put(e, msgedit_append, names[f], buf_cstr(&v), err);
 	}
-	if (rc == 0 && (set & (1LL << F_UNSUBSCRIBE)) &&
-	    l->oneclick_url != NULL && *l->oneclick_url != '\0')
-		rc = put(e, msgedit_append, "List-Unsubscribe-Post",
-		    "List-Unsubscribe=One-Click", err);
 	buf_free(&v);
 	buf_free(&tmp);
 	return rc;

@@ -15,14 +15,14 @@
  *     transform_reply_to       reply_to_header.{value,apply,other_email}
  *     transform_list_fields    X-Loop, X-Sequence, Errors-To, Precedence,
  *                              Sender, custom_header, List-Id (RFC 2919),
- *                              the RFC 2369 List-* fields and RFC 8058
- *                              List-Unsubscribe-Post
+ *                              the RFC 2369 List-* fields
  *     transform_footer         message_header / message_footer
  *
- * What differs per recipient is not done here: with a one-click URL the
- * List-Unsubscribe field holds the mailto form only, and bulk puts each
- * recipient's https URL in front with transform_unsubscribe_value(), so
- * everything else stays the same for a whole packet.
+ * What differs per recipient is not done here: the List-Unsubscribe
+ * field holds the mailto form only. For the recipients who get a one-click
+ * URL, bulk puts their https URL in front with
+ * transform_unsubscribe_value() and adds RFC 8058's List-Unsubscribe-Post,
+ * which must not be in a copy without an https URL.
  *
  * Every function returns 0, or -1 with a reason appended to err (never
  * NULL): a value that would inject a field, a message over its size
