@@ -617,3 +617,27 @@ config_addresses_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+int
+config_split_hostport(const char *hp, struct buf *host, unsigned short *port)
+{
+	const char *colon = strrchr(hp, ':');
+	const char *h = hp, *e;
+	long p;
+	char *end;
+
+	if (colon == NULL)
+		return -1;
+	e = colon;
+	if (*h == '[' && e > h + 1 && e[-1] == ']') {
+		h++;
+		e--;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 || e == h)
+		return -1;
+	*port = (unsigned short)p;
+	buf_reset(host);
+	return buf_append(host, h, (size_t)(e - h));
+}

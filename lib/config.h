@@ -53,6 +53,13 @@ void config_free(struct config *cf);
 const char *config_str(const struct config *cf, enum config_param id);
 long long config_int(const struct config *cf, enum config_param id);
 bool config_bool(const struct config *cf, enum config_param id);
+
+/*
+ * A HOSTPORT value ("host:port", "[v6]:port") into host (brackets
+ * dropped; host is reset first) and port (1..65535). 0, or -1.
+ */
+int	config_split_hostport(const char *hp, struct buf *host,
+	    unsigned short *port);
 /* Whether the value was set by a file rather than being a default. */
 bool config_explicit(const struct config *cf, enum config_param id);
 /*

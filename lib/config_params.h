@@ -54,7 +54,7 @@ CONFIG_PARAM(NRCPT, "nrcpt", INT, "25", 1, 100000, NULL,
 CONFIG_PARAM(AVG, "avg", INT, "10", 1, 100000, NULL,
     "recipients a packet holds before it is closed at the next change of domain")
 CONFIG_PARAM(NRCPT_BY_DOMAIN, "nrcpt_by_domain", PATH, "", 0, 0, NULL,
-    "file of 'domain count' lines: most recipients of that domain per packet; empty for none")
+    "the per-domain sending limits file (herald-domains(5)), Sympa's nrcpt_by_domain.conf included; empty for none")
 CONFIG_PARAM(DKIM_FEATURE, "dkim_feature", BOOL, "off", 0, 0, NULL,
     "whether distributed messages are DKIM-signed (per dkim_signature_apply_on)")
 CONFIG_PARAM(DKIM_PRIVATE_KEY_PATH, "dkim_private_key_path", PATH, "", 0, 0, NULL,
@@ -79,3 +79,29 @@ CONFIG_PARAM(MSGID_DAYS, "msgid_days", INT, "30", 1, 3650, NULL,
     "days a distributed Message-ID is remembered per list, against redistribution")
 CONFIG_PARAM(KEY_DAYS, "key_days", INT, "14", 1, 365, NULL,
     "days a moderation or confirmation key stays valid")
+CONFIG_PARAM(BULK_MODE, "bulk_mode", ENUM, "smtp", 0, 0, "smtp|sendmail",
+    "how bulk hands mail over: SMTP to the relay, or a sendmail-compatible program")
+CONFIG_PARAM(SENDMAIL_PATH, "sendmail_path", PATH, "/usr/sbin/sendmail", 0, 0, NULL,
+    "the sendmail-compatible program bulk runs when bulk_mode is sendmail")
+CONFIG_PARAM(BULK_CONNECTIONS, "bulk_connections", INT, "4", 1, 256, NULL,
+    "SMTP connections (or sendmail processes) each bulk process keeps to the relay")
+CONFIG_PARAM(BULK_LEASE, "bulk_lease", INT, "120", 2, 86400, NULL,
+    "seconds a claimed packet stays a bulk process's without renewal; a dead one's packets are taken over after it")
+CONFIG_PARAM(BULK_MAX_ATTEMPTS, "bulk_max_attempts", INT, "30", 1, 1000, NULL,
+    "attempts at a packet before its recipients still deferred are given up as failed")
+CONFIG_PARAM(BULK_MAX_AGE, "bulk_max_age", INT, "432000", 60, 31536000, NULL,
+    "seconds after which deferred recipients of a packet are given up as failed (default 5 days)")
+CONFIG_PARAM(RELAY_HELO, "relay_helo", STRING, "", 0, 0, NULL,
+    "the name bulk gives in EHLO (default: myhostname)")
+CONFIG_PARAM(RELAY_TLS, "relay_tls", ENUM, "may", 0, 0, "off|may|require",
+    "STARTTLS to the relay: never, when offered, or required")
+CONFIG_PARAM(RELAY_TLS_VERIFY, "relay_tls_verify", BOOL, "off", 0, 0, NULL,
+    "whether the relay's certificate must verify (and match its name)")
+CONFIG_PARAM(RELAY_TLS_CA_FILE, "relay_tls_ca_file", PATH, "", 0, 0, NULL,
+    "CA certificates for relay_tls_verify (default: the system's store)")
+CONFIG_PARAM(RELAY_AUTH_USER, "relay_auth_user", STRING, "", 0, 0, NULL,
+    "user name for AUTH PLAIN at the relay; empty: no AUTH")
+CONFIG_PARAM(RELAY_AUTH_PASSWORD_FILE, "relay_auth_password_file", PATH, "", 0, 0, NULL,
+    "file whose first line is the relay's AUTH password (kept out of herald.yaml)")
+CONFIG_PARAM(VERP_DAYS, "verp_days", INT, "30", 1, 3650, NULL,
+    "days a VERP return path is accepted by bounced after it was issued")

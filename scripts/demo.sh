@@ -24,7 +24,13 @@ else
 fi
 
 . "$top/test/lib/pg.sh"
-trap 'pg_down "$D/state/pg" >/dev/null || true' EXIT
+. "$top/test/lib/postfix.sh"
+sink=""
+stop_all() {
+	[ -n "$sink" ] && kill "$sink" 2>/dev/null
+	pg_down "$D/state/pg" >/dev/null || true
+}
+trap stop_all EXIT
 rm -rf "$D"
 mkdir -p "$D/state"
 chmod 755 "$D" "$D/state"	# the postgres user must reach the socket
@@ -38,6 +44,9 @@ if [ "$RUNBIN" != "$BIN" ]; then
 	SCENARIOS=$D/run/scenarios
 fi
 
+# The relay: a local SMTP sink on a free port of the loopback.
+relay=127.0.0.1:$(postfix_free_port 25260 25299)
+
 step "site configuration ($D/herald.yaml)"
 cat > "$D/herald.yaml" <<EOC
 domain: lists.example.org
@@ -45,7 +54,7 @@ spool_directory: $D/spool
 state_directory: $D/state
 mail_owner: $owner
 database: host=$D/state/pg dbname=herald_test user=postgres
-relay: 127.0.0.1:2526
+relay: $relay
 libexec_directory: $BIN
 alias_rebuild_command: none
 EOC
@@ -114,6 +123,24 @@ psql -X -q -t -A -h "$D/state/pg" -U postgres -d herald_test -c \
     "SELECT convert_from(message, 'UTF8') FROM bulk_jobs LIMIT 1" |
     sed '/^$/q'
 
+step "bulk sends the job to a local SMTP sink (Postfix's smtp-sink) and records each recipient"
+mkdir -p "$D/sink"
+chmod 1777 "$D/sink"
+if [ "$(id -u)" -eq 0 ]; then
+	smtp-sink -u nobody -D "$D/sink/dump" "$relay" 64 &
+else
+	smtp-sink -D "$D/sink/dump" "$relay" 64 &
+fi
+sink=$!
+sleep 0.3
+as_owner "$RUNBIN/bulk" -1 -v -c "$D/herald.yaml"
+echo "bulk exited $?"
+psql -X -q -t -A -F ' | ' -h "$D/state/pg" -U postgres -d herald_test -c \
+    "SELECT r.email, r.state, r.smtp_status FROM bulk_recipients r ORDER BY r.email"
+step "what the sink received: the envelope of each transaction, then the header"
+grep -E '^X-(Mail|Rcpt)-Args:' "$D/sink/dump"
+sed -n '/^X-Rcpt-Args/,$p' "$D/sink/dump" | sed '1,/^$/d' | sed '/^$/q' | head -n 20
+
 step "the MTA's aliases, regenerated when the list was created ($D/state/aliases)"
 grep -v '^#' "$D/state/aliases" | grep -v '^$' | head -n 12
 
@@ -121,5 +148,4 @@ step "every list of an address"
 "$BIN/herald" which alice@example.org
 
 step "done"
-echo "The spool stays in $D/spool; the database cluster was stopped."
-echo "Next capability (bulk, to an SMTP sink) joins this demo when it lands."
+echo "The spool and the sink's dump stay in $D; the database cluster and the sink were stopped."

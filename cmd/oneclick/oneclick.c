@@ -258,31 +258,6 @@ oneclick_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(srv->base);
 }
 
-/* host:port or [v6]:port into host (brackets dropped) and port. */
-static int
-oneclick_split_listen(const char *hp, struct buf *host, unsigned short *port)
-{
-	const char *colon = strrchr(hp, ':');
-	const char *h = hp, *e;
-	long p;
-	char *end;
-
-	if (colon == NULL)
-		return -1;
-	e = colon;
-	if (*h == '[' && e > h + 1 && e[-1] == ']') {
-		h++;
-		e--;
-	}
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 || e == h)
-		return -1;
-	*port = (unsigned short)p;
-	buf_reset(host);
-	return buf_append(host, h, (size_t)(e - h));
-}
-
 static int
 oneclick_listen(struct oneclick_srv *srv, const char *where)
 {
@@ -290,7 +265,7 @@ oneclick_listen(struct oneclick_srv *srv, const char *where)
 	unsigned short port = 0;
 	int rc = 0;
 
-	if (oneclick_split_listen(where, &host, &port) < 0) {
+	if (config_split_hostport(where, &host, &port) < 0) {
 		log_error("oneclick_listen %s: expected host:port", where);
 		rc = -1;
 	} else if (evhttp_bind_socket(srv->http, buf_cstr(&host), port) != 0) {

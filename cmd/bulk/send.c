@@ -1,0 +1,767 @@
+/*
+ * send.c - connections, the choice of the next transaction, and results.
+ *
+ * Claiming. A packet is claimed only when a connection is idle and no
+ * planned transaction can start, so a process holds few packets (at most
+ * two per connection) and the priority order is looked at again for
+ * every packet: an urgent post claimed now goes before the rest of a
+ * large job.
+ *
+ * Results. The answers of a transaction are recorded in the database as
+ * soon as the relay has given its final reply (bulkq_record), the last
+ * transaction of a packet together with the packet's end (bulkq_finish)
+ * in one database transaction. A kill -9 can thus repeat only what was in
+ * flight. When the database is away, the answers wait in memory and are
+ * recorded when it is back; no new packet is claimed meanwhile.
+ *
+ * The relay. A connection that cannot be made marks the relay down when
+ * no other connection is up: the planned transactions get a temporary
+ * failure (their packets come back after a backoff, as an MTA's queue
+ * would), no packet is claimed, and one connection is tried again after
+ * 1, 2, 4 ... 60 seconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "bulk.h"
+#include "log.h"
+#include "mem.h"
+
+/* Packets a process holds per connection, at most. */
+#define BULK_PACKETS_PER_CONN	2
+/* Claims tried in one go when claimed packets turn out empty. */
+#define BULK_CLAIM_TRIES	16
+
+static void packet_end(struct bulk *b, struct bulk_packet *pk);
+static void smtp_result(struct smtp_session *s, const struct smtp_result *res,
+    void *arg);
+
+/* -- domains ----------------------------------------------------------- */
+
+static struct bulk_domain *
+domain_state(struct bulk *b, const char *domain)
+{
+	struct bulk_domain *ds = strmap_get(b->domains, domain);
+
+	if (ds == NULL) {
+		ds = xcalloc(1, sizeof(*ds));
+		strmap_put(b->domains, domain, ds);
+	}
+	return ds;
+}
+
+/* Whether t may start now under its domain's concurrency. */
+static int
+domain_may_start(struct bulk *b, const struct bulk_txn *t)
+{
+	struct bulk_domain *ds = strmap_get(b->domains, t->domain);
+	int limit = t->limit;
+
+	if (ds != NULL && ds->slow_until > time(NULL))
+		limit = 1;
+	return limit == 0 || ds == NULL || ds->inflight < limit;
+}
+
+static void
+domain_started(struct bulk *b, const struct bulk_txn *t)
+{
+	struct bulk_domain *ds = strmap_get(b->domains, t->domain);
+
+	if (ds != NULL || t->limit > 0)
+		(ds != NULL ? ds : domain_state(b, t->domain))->inflight++;
+}
+
+static void
+domain_ended(struct bulk *b, const struct bulk_txn *t, int slow)
+{
+	struct bulk_domain *ds = strmap_get(b->domains, t->domain);
+
+	if (ds == NULL && slow)
+		ds = domain_state(b, t->domain);
+	if (ds == NULL)
+		return;
+	if (ds->inflight > 0)
+		ds->inflight--;
+	if (slow) {
+		if (ds->slow_until <= time(NULL))
+			log_warn("%s: the relay asks to slow down: one "
+			    "transaction at a time for %d s", t->domain,
+			    BULK_SLOW_SECONDS);
+		ds->slow_until = time(NULL) + BULK_SLOW_SECONDS;
+	}
+}
+
+/* -- packets in hand --------------------------------------------------- */
+
+static void
+answers_clear(struct bulk_packet *pk)
+{
+	for (size_t i = 0; i < pk->nanswers; i++) {
+		free(pk->answers[i].email);
+		free(pk->answers[i].status);
+	}
+	pk->nanswers = 0;
+}
+
+static void
+answer_add(struct bulk_packet *pk, const char *email, int code,
+    const char *status)
+{
+	if (pk->nanswers == pk->cap) {
+		pk->cap = pk->cap ? 2 * pk->cap : 16;
+		pk->answers = xreallocarray(pk->answers, pk->cap,
+		    sizeof(*pk->answers));
+	}
+	pk->answers[pk->nanswers].email = xstrdup(email);
+	pk->answers[pk->nanswers].code = code;
+	pk->answers[pk->nanswers].status = xstrdup(status);
+	pk->nanswers++;
+}
+
+/* Drop the packet's planned transactions (lease lost, stopping). */
+static void
+packet_drop_planned(struct bulk *b, struct bulk_packet *pk)
+{
+	struct bulk_txn *t, *next;
+
+	for (t = TAILQ_FIRST(&b->txns); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (t->pk != pk)
+			continue;
+		TAILQ_REMOVE(&b->txns, t, entry);
+		bulk_txn_free(t);
+		pk->planned--;
+		pk->dropped = 1;
+	}
+}
+
+static void
+packet_free(struct bulk *b, struct bulk_packet *pk)
+{
+	TAILQ_REMOVE(&b->packets, pk, entry);
+	b->npackets--;
+	answers_clear(pk);
+	free(pk->answers);
+	bulk_job_put(b, pk->job);
+	bulkq_packet_free(&pk->q);
+	free(pk);
+}
+
+/*
+ * Note per-domain backoff when a transaction was deferred as a whole, and
+ * lift it where we set it and a domain is answering again. Advice only.
+ */
+static void
+note_domains(struct bulk *b, const struct bulkq_result *res, size_t n)
+{
+	int deferred = 0, known = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *at = strrchr(res[i].email, '@');
+
+		deferred |= bulkq_state_of(res[i].code) == BULKQ_DEFERRED;
+		if (at != NULL && strmap_get(b->backoff_noted, at + 1) != NULL)
+			known = 1;
+	}
+	if (!deferred && !known)
+		return;
+	if (bulkq_note_domains(b->st, res, n, &b->policy) != STORE_OK) {
+		log_warn("cannot note domain backoff: %s", store_error(b->st));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *at = strrchr(res[i].email, '@');
+
+		if (at == NULL)
+			continue;
+		if (bulkq_state_of(res[i].code) == BULKQ_DEFERRED)
+			strmap_put(b->backoff_noted, at + 1, (void *)1);
+		else
+			strmap_put(b->backoff_noted, at + 1, NULL);
+	}
+}
+
+/*
+ * Record the packet's answers and, when end is set, end its claim (given
+ * back untouched when transactions were left unsent), in one database
+ * transaction. 0 when done, -1 when it must be tried again (the database
+ * is away), and the packet is marked lost when it is no longer ours.
+ */
+static int
+packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
+{
+	struct bulkq_result *res = NULL;
+	enum bulkq_end how = BULKQ_DONE;
+	int rc;
+
+	if (pk->nanswers == 0 && !end)
+		return 0;
+	if (pk->nanswers > 0) {
+		res = xcalloc(pk->nanswers, sizeof(*res));
+		for (size_t i = 0; i < pk->nanswers; i++) {
+			res[i].email = pk->answers[i].email;
+			res[i].code = pk->answers[i].code;
+			res[i].status = pk->answers[i].status;
+		}
+	}
+	rc = store_begin(b->st);
+	if (rc == STORE_OK && pk->nanswers > 0)
+		rc = bulkq_record(b->st, &pk->q, res, pk->nanswers, NULL);
+	if (rc == STORE_OK && end)
+		rc = pk->dropped ? bulkq_release(b->st, &pk->q) :
+		    bulkq_finish(b->st, &pk->q, &b->policy, &how);
+	if (rc == STORE_OK)
+		rc = store_commit(b->st);
+	else
+		store_rollback(b->st);
+	if (rc == STORE_OK && res != NULL)
+		note_domains(b, res, pk->nanswers);
+	free(res);
+	switch (rc) {
+	case STORE_OK:
+		answers_clear(pk);
+		if (end && !pk->dropped)
+			log_info("packet %lld job %lld%s%s: %lld sent, %lld "
+			    "deferred, %lld failed%s", pk->q.id, pk->q.job_id,
+			    pk->q.list_name ? " list " : "",
+			    pk->q.list_name ? pk->q.list_name : "",
+			    pk->sent, pk->deferred, pk->failed,
+			    how == BULKQ_RETRY ? "; will retry" :
+			    how == BULKQ_GAVE_UP ? "; gave up" : "");
+		b->db_down = 0;
+		return 0;
+	case STORE_TEMP:
+		if (!b->db_down)
+			log_warn("database unavailable (%s): answers kept until "
+			    "it is back", store_error(b->st));
+		b->db_down = 1;
+		return -1;
+	default:
+		/* Not ours any more, or refused: its recipients are resent. */
+		log_error("packet %lld: %s; left to its next claim", pk->q.id,
+		    rc == BULKQ_LOST ? "lease lost" : store_error(b->st));
+		answers_clear(pk);
+		pk->lost = 1;
+		return 0;
+	}
+}
+
+/* The packet has no transaction left: record and end it. */
+static void
+packet_end(struct bulk *b, struct bulk_packet *pk)
+{
+	if (pk->planned > 0 || pk->inflight > 0)
+		return;
+	if (!pk->lost && packet_settle(b, pk, 1) == -1)
+		return;			/* retried by bulk_flush_all() */
+	packet_free(b, pk);
+}
+
+void
+bulk_flush_all(struct bulk *b)
+{
+	struct bulk_packet *pk, *next;
+
+	for (pk = TAILQ_FIRST(&b->packets); pk != NULL; pk = next) {
+		next = TAILQ_NEXT(pk, entry);
+		if (pk->planned == 0 && pk->inflight == 0)
+			packet_end(b, pk);
+		else if (!pk->lost && packet_settle(b, pk, 0) == -1)
+			return;
+		if (b->db_down)
+			return;
+	}
+}
+
+/* Stopping: nothing more is started; what is not in flight goes back. */
+void
+bulk_give_back_all(struct bulk *b)
+{
+	struct bulk_packet *pk, *next;
+
+	for (pk = TAILQ_FIRST(&b->packets); pk != NULL; pk = next) {
+		next = TAILQ_NEXT(pk, entry);
+		packet_drop_planned(b, pk);
+		packet_end(b, pk);
+	}
+}
+
+void
+bulk_renew_leases(struct bulk *b)
+{
+	struct bulk_packet *pk, *next;
+	int rc;
+
+	for (pk = TAILQ_FIRST(&b->packets); pk != NULL; pk = next) {
+		next = TAILQ_NEXT(pk, entry);
+		if (pk->lost)
+			continue;
+		rc = bulkq_renew(b->st, &pk->q, b->lease);
+		if (rc == STORE_TEMP) {
+			b->db_down = 1;
+			return;
+		}
+		if (rc != STORE_OK) {
+			log_warn("packet %lld: lease lost: not sending the rest",
+			    pk->q.id);
+			pk->lost = 1;
+			packet_drop_planned(b, pk);
+			packet_end(b, pk);
+		}
+	}
+}
+
+/* -- claiming ---------------------------------------------------------- */
+
+/* Claim and plan one packet; 1 if one was added, 0 if none, -1 on error. */
+static int
+claim_one(struct bulk *b)
+{
+	struct bulk_packet *pk = xcalloc(1, sizeof(*pk));
+	int found = 0, rc;
+
+	rc = bulkq_claim(b->st, b->owner, b->lease, &pk->q, &found);
+	if (rc != STORE_OK || !found) {
+		if (rc == STORE_TEMP && !b->db_down)
+			log_warn("database unavailable: %s", store_error(b->st));
+		b->db_down = rc == STORE_TEMP;
+		free(pk);
+		return rc == STORE_OK ? 0 : -1;
+	}
+	b->db_down = 0;
+	TAILQ_INSERT_TAIL(&b->packets, pk, entry);
+	b->npackets++;
+	log_context(pk->q.message_id, pk->q.list_name);
+	if (pk->q.nrcpts > 0 && bulk_plan(b, pk) == -1) {
+		/* Its message cannot be had now: leave it to a later claim. */
+		pk->dropped = 1;
+		packet_end(b, pk);
+		log_context(NULL, NULL);
+		return -1;
+	}
+	log_context(NULL, NULL);
+	if (pk->planned == 0)
+		packet_end(b, pk);
+	return 1;
+}
+
+/* Claim until a transaction is planned, there is none, or we hold enough. */
+static void
+claim_more(struct bulk *b)
+{
+	for (int i = 0; i < BULK_CLAIM_TRIES; i++) {
+		if (b->stopping || b->db_down || b->relay_down ||
+		    b->nothing_due ||
+		    b->npackets >= (size_t)b->nconns * BULK_PACKETS_PER_CONN)
+			return;
+		switch (claim_one(b)) {
+		case 0:
+			b->nothing_due = 1;
+			return;
+		case -1:
+			return;
+		}
+		if (!TAILQ_EMPTY(&b->txns))
+			return;
+	}
+}
+
+/* -- transactions ------------------------------------------------------ */
+
+static struct bulk_txn *
+next_txn(struct bulk *b)
+{
+	struct bulk_txn *t;
+
+	TAILQ_FOREACH(t, &b->txns, entry)
+		if (domain_may_start(b, t))
+			return t;
+	return NULL;
+}
+
+static void
+txn_start(struct bulk *b, struct bulk_conn *c, struct bulk_txn *t)
+{
+	const struct buf *msg = t->personal != NULL ? t->personal :
+	    &t->pk->job->prepared;
+	int rc;
+
+	TAILQ_REMOVE(&b->txns, t, entry);
+	t->pk->planned--;
+	t->pk->inflight++;
+	c->txn = t;
+	c->state = CONN_BUSY;
+	domain_started(b, t);
+	if (b->sendmail)
+		rc = bulk_sendmail_start(c, t);
+	else
+		rc = smtp_session_send(c->s, t->return_path, t->rcpts,
+		    t->nrcpt, msg->data, msg->len, t->flags,
+		    smtp_result, c);
+	if (rc == -1) {
+		struct smtp_result res;
+
+		memset(&res, 0, sizeof(res));
+		smtp_reply_set(&res.mail, 451, "4.3.0",
+		    "local error: the transaction could not start");
+		bulk_txn_done(b, c, &res);
+		smtp_reply_clear(&res.mail);
+	}
+}
+
+/* "code enh text" on one line, for bulk_recipients.status. */
+static void
+status_text(const struct smtp_reply *r, struct buf *out)
+{
+	buf_reset(out);
+	if (r == NULL || r->code == 0) {
+		buf_puts(out, "no reply");
+		return;
+	}
+	buf_printf(out, "%d", r->code);
+	if (r->enh[0] != '\0')
+		buf_printf(out, " %s", r->enh);
+	if (r->text != NULL) {
+		buf_putc(out, ' ');
+		for (const char *p = r->text; *p != '\0' && out->len <
+		    BULKQ_STATUS_MAX - 4; p++)
+			buf_putc(out, *p == '\n' ? ' ' : (unsigned char)*p < 0x20 ?
+			    '?' : *p);
+	}
+}
+
+/* The reply that decides a recipient when the session gave none of its own. */
+static const struct smtp_reply *
+rcpt_reply(const struct smtp_result *res, size_t i)
+{
+	if (res->rcpt != NULL && i < res->nrcpt && res->rcpt[i].reply.code != 0)
+		return &res->rcpt[i].reply;
+	if (res->data.code != 0)
+		return &res->data;
+	return &res->mail;
+}
+
+static int
+slow_down_code(int code)
+{
+	return code == 421 || code == 451;
+}
+
+void
+bulk_txn_done(struct bulk *b, struct bulk_conn *c,
+    const struct smtp_result *res)
+{
+	struct bulk_txn *t = c->txn;
+	struct bulk_packet *pk;
+	struct buf st = BUF_INIT(BULKQ_STATUS_MAX);
+	size_t sent = 0, deferred = 0, failed = 0;
+	int slow = 0;
+
+	if (t == NULL)
+		return;
+	c->txn = NULL;
+	if (c->state == CONN_BUSY)
+		c->state = CONN_IDLE;
+	pk = t->pk;
+	pk->inflight--;
+	for (size_t i = 0; i < t->nrcpt; i++) {
+		const struct smtp_reply *r = rcpt_reply(res, i);
+		int done = res->rcpt != NULL && i < res->nrcpt &&
+		    res->rcpt[i].status == SMTP_RCPT_DONE;
+		int code = r->code;
+
+		/* Only a 2xx for both RCPT and the final dot is delivered. */
+		if (done && code / 100 != 2)
+			code = 250;
+		if (!done && code / 100 == 2)
+			code = 451;
+		if (code == 0)
+			code = 451;
+		slow |= slow_down_code(code);
+		status_text(r, &st);
+		switch (bulkq_state_of(code)) {
+		case BULKQ_SENT:
+			sent++;
+			break;
+		case BULKQ_DEFERRED:
+			deferred++;
+			break;
+		case BULKQ_FAILED:
+			failed++;
+			break;
+		}
+		if (!pk->lost)
+			answer_add(pk, t->rcpts[i], code, buf_cstr(&st));
+	}
+	buf_free(&st);
+	pk->sent += (long long)sent;
+	pk->deferred += (long long)deferred;
+	pk->failed += (long long)failed;
+	b->total_sent += (long long)sent;
+	b->total_deferred += (long long)deferred;
+	b->total_failed += (long long)failed;
+	log_debug("packet %lld: %zu rcpt from <%s>: %zu sent, %zu deferred, "
+	    "%zu failed", pk->q.id, t->nrcpt, t->return_path, sent, deferred,
+	    failed);
+	domain_ended(b, t, slow);
+	bulk_txn_free(t);
+	if (pk->planned == 0 && pk->inflight == 0)
+		packet_end(b, pk);
+	else if (!pk->lost)
+		packet_settle(b, pk, 0);
+}
+
+/* -- connections ------------------------------------------------------- */
+
+static void
+smtp_result(struct smtp_session *s, const struct smtp_result *res, void *arg)
+{
+	struct bulk_conn *c = arg;
+
+	(void)s;
+	bulk_txn_done(c->b, c, res);
+	bulk_pump(c->b);
+}
+
+static int
+conns_up(const struct bulk *b)
+{
+	int n = 0;
+
+	for (int i = 0; i < b->nconns; i++)
+		n += b->conns[i].state != CONN_DOWN;
+	return n;
+}
+
+/* The relay cannot be reached: what waits for it goes back, deferred. */
+static void
+relay_unavailable(struct bulk *b, const struct smtp_reply *why)
+{
+	struct smtp_result res;
+	struct bulk_conn fake;
+	struct bulk_txn *t;
+	struct timeval tv;
+	int secs = 1 << (b->relay_failures < 6 ? b->relay_failures : 6);
+
+	if (secs > 60)
+		secs = 60;
+	b->relay_down = 1;
+	memset(&res, 0, sizeof(res));
+	smtp_reply_set(&res.mail, 451, "4.4.1", why != NULL && why->text != NULL ?
+	    why->text : "the relay is unavailable");
+	memset(&fake, 0, sizeof(fake));
+	fake.b = b;
+	while ((t = TAILQ_FIRST(&b->txns)) != NULL) {
+		TAILQ_REMOVE(&b->txns, t, entry);
+		t->pk->planned--;
+		t->pk->inflight++;
+		fake.txn = t;
+		domain_started(b, t);
+		bulk_txn_done(b, &fake, &res);
+	}
+	smtp_reply_clear(&res.mail);
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	evtimer_add(b->ev_relay, &tv);
+}
+
+static void smtp_event(struct smtp_session *s, int event,
+    const struct smtp_reply *why, void *arg);
+
+static void
+conn_connect(struct bulk_conn *c)
+{
+	struct bulk *b = c->b;
+
+	if ((c->s = smtp_session_new(b->base, &b->smtp, smtp_event, c)) == NULL ||
+	    smtp_session_connect(c->s) == -1) {
+		log_error("cannot start an SMTP session");
+		if (c->s != NULL)
+			smtp_session_free(c->s);
+		c->s = NULL;
+		return;
+	}
+	c->state = CONN_CONNECTING;
+}
+
+static void
+smtp_event(struct smtp_session *s, int event, const struct smtp_reply *why,
+    void *arg)
+{
+	struct bulk_conn *c = arg;
+	struct bulk *b = c->b;
+
+	(void)s;
+	if (event == SMTP_EV_READY) {
+		c->state = CONN_IDLE;
+		if (b->relay_down)
+			log_info("the relay answers again");
+		b->relay_down = 0;
+		b->relay_failures = 0;
+		bulk_pump(b);
+		return;
+	}
+	bulk_conn_closed(c, why, c->state != CONN_CONNECTING);
+}
+
+void
+bulk_conn_closed(struct bulk_conn *c, const struct smtp_reply *why,
+    int ever_ready)
+{
+	struct bulk *b = c->b;
+
+	if (c->txn != NULL) {
+		/* The session gave no result: in doubt, to be resent. */
+		struct smtp_result res;
+
+		memset(&res, 0, sizeof(res));
+		smtp_reply_set(&res.mail, 451, "4.4.2", "connection lost");
+		bulk_txn_done(b, c, &res);
+		smtp_reply_clear(&res.mail);
+	}
+	if (c->s != NULL)
+		smtp_session_free(c->s);
+	c->s = NULL;
+	c->state = CONN_DOWN;
+	if (!ever_ready) {
+		b->relay_failures++;
+		log_warn("relay %s:%d: %s", b->smtp.host, b->smtp.port,
+		    why != NULL && why->text != NULL ? why->text : "closed");
+		if (conns_up(b) == 0 && !b->stopping)
+			relay_unavailable(b, why);
+	} else if (why != NULL && why->code != 221)
+		log_info("relay %s:%d closed the session: %d %s", b->smtp.host,
+		    b->smtp.port, why->code, why->text ? why->text : "");
+	bulk_pump(b);
+}
+
+void
+bulk_conns_start(struct bulk *b)
+{
+	b->conns = xcalloc((size_t)b->nconns, sizeof(*b->conns));
+	for (int i = 0; i < b->nconns; i++) {
+		b->conns[i].b = b;
+		b->conns[i].n = i;
+		b->conns[i].state = b->sendmail ? CONN_IDLE : CONN_DOWN;
+	}
+}
+
+/* Say QUIT (or stop the program) everywhere; sessions end on their own. */
+void
+bulk_conns_stop(struct bulk *b)
+{
+	for (int i = 0; i < b->nconns; i++) {
+		struct bulk_conn *c = &b->conns[i];
+
+		if (b->sendmail) {
+			bulk_sendmail_kill(c);
+			continue;
+		}
+		if (c->s != NULL) {
+			smtp_session_free(c->s);
+			c->s = NULL;
+		}
+		c->state = CONN_DOWN;
+	}
+}
+
+/* Connections wanted: one per planned transaction, up to the maximum. */
+static void
+conns_wanted(struct bulk *b)
+{
+	size_t want = 0;
+	struct bulk_txn *t;
+
+	if (b->sendmail || b->relay_down || b->stopping)
+		return;
+	TAILQ_FOREACH(t, &b->txns, entry)
+		if (++want >= (size_t)b->nconns)
+			break;
+	for (int i = 0; i < b->nconns && want > 0; i++) {
+		struct bulk_conn *c = &b->conns[i];
+
+		if (c->state == CONN_DOWN)
+			conn_connect(c);
+		if (c->state != CONN_BUSY)
+			want--;
+	}
+}
+
+int
+bulk_idle(const struct bulk *b)
+{
+	for (int i = 0; i < b->nconns; i++)
+		if (b->conns[i].state == CONN_BUSY)
+			return 0;
+	return TAILQ_EMPTY(&b->txns) && TAILQ_EMPTY(&b->packets);
+}
+
+/* Start whatever can start. */
+void
+bulk_pump(struct bulk *b)
+{
+	if (b->stopping) {
+		/* SIGTERM: exit once the transactions in flight are over. */
+		if (bulk_idle(b))
+			event_base_loopexit(b->base, NULL);
+		return;
+	}
+	for (int i = 0; i < b->nconns; i++) {
+		struct bulk_conn *c = &b->conns[i];
+		struct bulk_txn *t;
+
+		if (c->state != CONN_IDLE)
+			continue;
+		if ((t = next_txn(b)) == NULL) {
+			claim_more(b);
+			if ((t = next_txn(b)) == NULL)
+				break;
+		}
+		txn_start(b, c, t);
+	}
+	if (TAILQ_EMPTY(&b->txns) && conns_up(b) == 0)
+		claim_more(b);
+	conns_wanted(b);
+	if (b->once && bulk_idle(b) && !b->db_down &&
+	    (b->nothing_due || b->relay_down)) {
+		if (b->relay_down)
+			b->exit_code = EX_TEMPFAIL;
+		event_base_loopexit(b->base, NULL);
+	}
+}
+
+/*
+ * Stop at once (SIGTERM's grace is over): the transactions in flight are
+ * cut; their recipients go back with the packet, in doubt, to be resent.
+ */
+void
+bulk_abandon_all(struct bulk *b)
+{
+	for (int i = 0; i < b->nconns; i++) {
+		struct bulk_conn *c = &b->conns[i];
+		struct bulk_txn *t = c->txn;
+
+		if (b->sendmail)
+			bulk_sendmail_kill(c);
+		else if (c->s != NULL) {
+			smtp_session_free(c->s);
+			c->s = NULL;
+		}
+		c->state = b->sendmail ? CONN_IDLE : CONN_DOWN;
+		c->txn = NULL;
+		if (t == NULL)
+			continue;
+		log_warn("packet %lld: %zu recipients cut off in flight; they "
+		    "will be sent again", t->pk->q.id, t->nrcpt);
+		t->pk->inflight--;
+		t->pk->dropped = 1;
+		domain_ended(b, t, 0);
+		bulk_txn_free(t);
+	}
+}
