@@ -81,17 +81,25 @@ static const char renew_sql[] =
     " WHERE id = $1::bigint AND state = 'claimed' AND lease_owner = $2"
     " AND attempts = $3::integer";
 
-/* Final rows are left as they are (the WHERE of the DO UPDATE). */
+/*
+ * The lease check and the insert in one statement: one round trip, no
+ * transaction of its own, the row locked only while it runs. Final rows
+ * are left as they are (the WHERE of the DO UPDATE).
+ */
 static const char record_sql[] =
-    "INSERT INTO bulk_recipients (packet_id, email, state, smtp_status,"
+    "WITH l AS (SELECT id FROM bulk_packets WHERE id = $1::bigint"
+    " AND state = 'claimed' AND lease_owner = $5 AND attempts = $6::integer"
+    " FOR UPDATE),"
+    " i AS (INSERT INTO bulk_recipients (packet_id, email, state, smtp_status,"
     " done_at, attempts)"
-    " SELECT $1::bigint, u.e, u.s, u.t,"
+    " SELECT l.id, u.e, u.s, u.t,"
     " CASE WHEN u.s = 'deferred' THEN NULL ELSE now() END, 1"
-    " FROM unnest($2::text[], $3::text[], $4::text[]) AS u(e, s, t)"
+    " FROM l, unnest($2::text[], $3::text[], $4::text[]) AS u(e, s, t)"
     " ON CONFLICT (packet_id, email) DO UPDATE SET state = EXCLUDED.state,"
     " smtp_status = EXCLUDED.smtp_status, done_at = EXCLUDED.done_at,"
     " attempts = bulk_recipients.attempts + 1"
-    " WHERE bulk_recipients.state NOT IN ('sent', 'failed')";
+    " WHERE bulk_recipients.state NOT IN ('sent', 'failed') RETURNING 1)"
+    " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM i)";
 
 static const char remaining_sql[] =
     "SELECT count(*) FROM bulk_packets p, unnest(p.recipients) r"
@@ -624,9 +632,9 @@ bulkq_record(struct store *st, const struct bulkq_packet *p,
 	struct buf emails = BUF_INIT(BUF_UNLIMITED);
 	struct buf states = BUF_INIT(BUF_UNLIMITED);
 	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
-	char id[24];
+	struct lease_params lp;
 	size_t kept = 0;
-	int own, rc;
+	int rc;
 
 	if (recorded != NULL)
 		*recorded = 0;
@@ -638,17 +646,27 @@ bulkq_record(struct store *st, const struct bulkq_packet *p,
 		rc = STORE_ERROR;
 		goto out;
 	}
-	snprintf(id, sizeof(id), "%lld", p->id);
-	if ((rc = store_join(st, &own)) != STORE_OK)
+	if (p->owner == NULL) {
+		rc = STORE_ERROR;
 		goto out;
-	rc = bulkq_lock(st, p, BULKQ_MAX_AGE, NULL);
-	if (rc == STORE_OK && kept > 0) {
-		const char *v[] = { id, buf_cstr(&emails), buf_cstr(&states),
-		    buf_cstr(&statuses) };
-
-		rc = store_cmd(st, record_sql, STORE_NPARAMS(v), v, recorded);
 	}
-	rc = store_unjoin(st, own, rc);
+	lease_params_of(p, &lp);
+	{
+		const char *v[] = { lp.id, buf_cstr(&emails), buf_cstr(&states),
+		    buf_cstr(&statuses), p->owner, lp.attempts };
+		PGresult *res;
+
+		if ((rc = store_query(st, record_sql, STORE_NPARAMS(v), v,
+		    &res)) != STORE_OK)
+			goto out;
+		if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
+			log_warn("bulkq: packet %lld: lease lost (taken over, "
+			    "or ended)", p->id);
+			rc = BULKQ_LOST;
+		} else if (recorded != NULL)
+			*recorded = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		PQclear(res);
+	}
 out:
 	buf_free(&emails);
 	buf_free(&states);

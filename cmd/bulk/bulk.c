@@ -261,6 +261,14 @@ on_relay_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bulk_flush_dirty(arg);
+}
+
+static void
 on_grace_over(evutil_socket_t fd, short what, void *arg)
 {
 	struct bulk *b = arg;
@@ -338,10 +346,11 @@ open_events(struct bulk *b)
 	b->ev_lease = timer(b, 1, on_lease, b->lease * 1000L / 3);
 	b->ev_relay = timer(b, 0, on_relay_retry, 0);
 	b->ev_grace = timer(b, 0, on_grace_over, 0);
+	b->ev_flush = timer(b, 0, on_flush, 0);
 	if (b->ev_sigterm == NULL || b->ev_sigint == NULL ||
 	    b->ev_sighup == NULL || b->ev_sigchld == NULL ||
 	    b->ev_poll == NULL || b->ev_lease == NULL ||
-	    b->ev_relay == NULL || b->ev_grace == NULL)
+	    b->ev_relay == NULL || b->ev_grace == NULL || b->ev_flush == NULL)
 		return -1;
 	event_add(b->ev_sigterm, NULL);
 	event_add(b->ev_sigint, NULL);
@@ -357,7 +366,7 @@ static void
 shut_down(struct bulk *b)
 {
 	struct event *evs[] = { b->ev_poll, b->ev_lease, b->ev_relay,
-	    b->ev_grace, b->ev_sigterm, b->ev_sigint, b->ev_sighup,
+	    b->ev_grace, b->ev_flush, b->ev_sigterm, b->ev_sigint, b->ev_sighup,
 	    b->ev_sigchld };
 
 	if (b->conns != NULL) {

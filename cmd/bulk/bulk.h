@@ -101,6 +101,7 @@ struct bulk_packet {
 	long long	 sent, deferred, failed;
 	int		 lost;		/* the lease was taken over */
 	int		 dropped;	/* transactions left unsent (stop) */
+	int		 dirty;		/* answers to record soon */
 	TAILQ_ENTRY(bulk_packet) entry;
 };
 TAILQ_HEAD(bulk_packets, bulk_packet);
@@ -166,7 +167,7 @@ struct bulk {
 	int		 relay_failures;
 	int		 stopping;
 	int		 exit_code;
-	struct event	*ev_poll, *ev_lease, *ev_relay, *ev_stop, *ev_grace;
+	struct event	*ev_poll, *ev_lease, *ev_relay, *ev_grace, *ev_flush;
 	struct event	*ev_sigterm, *ev_sigint, *ev_sighup, *ev_sigchld;
 	long long	 total_sent, total_deferred, total_failed;
 };
@@ -189,6 +190,7 @@ void	bulk_txn_done(struct bulk *b, struct bulk_conn *c,
 	    const struct smtp_result *res);
 void	bulk_renew_leases(struct bulk *b);
 void	bulk_flush_all(struct bulk *b);
+void	bulk_flush_dirty(struct bulk *b);
 void	bulk_give_back_all(struct bulk *b);
 void	bulk_abandon_all(struct bulk *b);
 int	bulk_idle(const struct bulk *b);

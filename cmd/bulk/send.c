@@ -210,15 +210,16 @@ packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
 			res[i].status = pk->answers[i].status;
 		}
 	}
-	rc = store_begin(b->st);
+	/* Answers alone are one statement; with the end, one transaction. */
+	rc = end ? store_begin(b->st) : STORE_OK;
 	if (rc == STORE_OK && pk->nanswers > 0)
 		rc = bulkq_record(b->st, &pk->q, res, pk->nanswers, NULL);
 	if (rc == STORE_OK && end)
 		rc = pk->dropped ? bulkq_release(b->st, &pk->q) :
 		    bulkq_finish(b->st, &pk->q, &b->policy, &how);
-	if (rc == STORE_OK)
+	if (end && rc == STORE_OK)
 		rc = store_commit(b->st);
-	else
+	else if (end)
 		store_rollback(b->st);
 	if (rc == STORE_OK && res != NULL)
 		note_domains(b, res, pk->nanswers);
@@ -513,8 +514,29 @@ bulk_txn_done(struct bulk *b, struct bulk_conn *c,
 	bulk_txn_free(t);
 	if (pk->planned == 0 && pk->inflight == 0)
 		packet_end(b, pk);
-	else if (!pk->lost)
-		packet_settle(b, pk, 0);
+	else if (!pk->lost && !pk->dirty) {
+		/*
+		 * Recorded once the replies that arrived together are in:
+		 * one statement for the transactions of this loop pass.
+		 */
+		pk->dirty = 1;
+		event_active(b->ev_flush, EV_TIMEOUT, 0);
+	}
+}
+
+/* The answers of packets still being sent, after a pass of the loop. */
+void
+bulk_flush_dirty(struct bulk *b)
+{
+	struct bulk_packet *pk;
+
+	TAILQ_FOREACH(pk, &b->packets, entry) {
+		if (!pk->dirty)
+			continue;
+		pk->dirty = 0;
+		if (!pk->lost && packet_settle(b, pk, 0) == -1)
+			return;
+	}
 }
 
 /* -- connections ------------------------------------------------------- */
