@@ -54,17 +54,17 @@ static const char claim_sql[] =
  * packet may hold 100,000 addresses.
  */
 static const char todo_sql[] =
-    "SELECT x.r"
+    "SELECT 0 AS k, x.r, x.o"
     " FROM bulk_packets p CROSS JOIN LATERAL"
     " unnest(p.recipients) WITH ORDINALITY AS x(r, o)"
     " WHERE p.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM bulk_recipients b"
     " WHERE b.packet_id = p.id AND b.email = x.r"
     " AND b.state IN ('sent', 'failed'))"
-    " ORDER BY x.o";
-
-static const char verp_sql[] =
-    "SELECT v FROM bulk_packets p, unnest(p.verp_recipients) v"
-    " WHERE p.id = $1::bigint";
+    " UNION ALL"	/* the VERP ones too, in the same round trip */
+    " SELECT 1, v.r, v.o FROM bulk_packets p CROSS JOIN LATERAL"
+    " unnest(p.verp_recipients) WITH ORDINALITY AS v(r, o)"
+    " WHERE p.id = $1::bigint"
+    " ORDER BY 1, 3";
 
 static const char message_sql[] =
     "SELECT message FROM bulk_jobs WHERE id = $1::bigint";
@@ -101,11 +101,16 @@ static const char record_sql[] =
     " WHERE bulk_recipients.state NOT IN ('sent', 'failed') RETURNING 1)"
     " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM i)";
 
+/*
+ * A packet lists an address once, and bulk_recipients holds rows only for
+ * its addresses (bulkq_record ignores others): the final rows counted by
+ * the index are subtracted, with no probe per address.
+ */
 static const char remaining_sql[] =
-    "SELECT count(*) FROM bulk_packets p, unnest(p.recipients) r"
-    " WHERE p.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM bulk_recipients b"
-    " WHERE b.packet_id = p.id AND b.email = r"
-    " AND b.state IN ('sent', 'failed'))";
+    "SELECT cardinality(p.recipients) - (SELECT count(*)"
+    " FROM bulk_recipients b WHERE b.packet_id = p.id"
+    " AND b.state IN ('sent', 'failed'))"
+    " FROM bulk_packets p WHERE p.id = $1::bigint";
 
 static const char done_sql[] =
     "UPDATE bulk_packets SET state = 'done', finished_at = now(),"
@@ -308,29 +313,21 @@ bulkq_sorted_has(char *const *sorted, size_t n, const char *s)
 	    bulkq_strp_cmp) != NULL;
 }
 
-/* The VERP subset of out->rcpts, in sending order. */
-static int
-bulkq_load_verp(struct store *st, struct bulkq_packet *out, const char *id)
+/* The VERP subset of out->rcpts (rows [first, nrows) of res), in order. */
+static void
+bulkq_fill_verp(struct bulkq_packet *out, PGresult *res, size_t first,
+    size_t nrows)
 {
-	const char *p[] = { id };
-	PGresult *res;
-	char **verp;
-	size_t n;
-	int rc;
+	size_t n = nrows - first;
+	char **verp = xcalloc(n + 1, sizeof(*verp));
 
-	if ((rc = store_query(st, verp_sql, 1, p, &res)) != STORE_OK)
-		return rc;
-	n = (size_t)PQntuples(res);
-	verp = xcalloc(n + 1, sizeof(*verp));
 	for (size_t i = 0; i < n; i++)
-		verp[i] = PQgetvalue(res, (int)i, 0);
+		verp[i] = PQgetvalue(res, (int)(first + i), 1);
 	qsort(verp, n, sizeof(*verp), bulkq_strp_cmp);
 	for (size_t i = 0; i < out->nrcpts; i++)
 		if (bulkq_sorted_has(verp, n, out->rcpts[i]))
 			out->verp[out->nverp++] = out->rcpts[i];
 	free(verp);
-	PQclear(res);
-	return STORE_OK;
 }
 
 /* The recipients still to send, their VERP subset, the sorted index. */
@@ -340,23 +337,26 @@ bulkq_load_todo(struct store *st, struct bulkq_packet *out)
 	char id[24];
 	const char *p[] = { id };
 	PGresult *res;
-	size_t n;
+	size_t n = 0, nrows;
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", out->id);
 	if ((rc = store_query(st, todo_sql, 1, p, &res)) != STORE_OK)
 		return rc;
-	n = (size_t)PQntuples(res);
+	nrows = (size_t)PQntuples(res);
+	while (n < nrows && strcmp(PQgetvalue(res, (int)n, 0), "0") == 0)
+		n++;
 	out->rcpts = xcalloc(n + 1, sizeof(*out->rcpts));
 	out->verp = xcalloc(n + 1, sizeof(*out->verp));
 	out->byname = xcalloc(n + 1, sizeof(*out->byname));
 	for (size_t i = 0; i < n; i++)
 		out->rcpts[i] = out->byname[i] =
-		    xstrdup(PQgetvalue(res, (int)i, 0));
+		    xstrdup(PQgetvalue(res, (int)i, 1));
 	out->nrcpts = n;
-	PQclear(res);
 	qsort(out->byname, n, sizeof(*out->byname), bulkq_strp_cmp);
-	return bulkq_load_verp(st, out, id);
+	bulkq_fill_verp(out, res, n, nrows);
+	PQclear(res);
+	return STORE_OK;
 }
 
 int
@@ -625,6 +625,40 @@ bulkq_results_arrays(const struct bulkq_packet *p,
 	return rc;
 }
 
+/* The parameters of record_sql, in bufs the caller frees. */
+static int
+bulkq_record_params(const struct bulkq_packet *p,
+    const struct bulkq_result *results, size_t n, struct buf *emails,
+    struct buf *states, struct buf *statuses, struct lease_params *lp)
+{
+	size_t kept = 0;
+
+	if (p->owner == NULL || bulkq_results_arrays(p, results, n, emails,
+	    states, statuses, &kept) != 0) {
+		log_error("bulkq: packet %lld: bad results", p->id);
+		return STORE_ERROR;
+	}
+	lease_params_of(p, lp);
+	return STORE_OK;
+}
+
+/* record_sql's answer: the lease held, and how many rows changed. */
+static int
+bulkq_record_result(const struct bulkq_packet *p, PGresult *res,
+    long long *recorded)
+{
+	int rc = STORE_OK;
+
+	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
+		log_warn("bulkq: packet %lld: lease lost (taken over, or ended)",
+		    p->id);
+		rc = BULKQ_LOST;
+	} else if (recorded != NULL)
+		*recorded = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
 int
 bulkq_record(struct store *st, const struct bulkq_packet *p,
     const struct bulkq_result *results, size_t n, long long *recorded)
@@ -633,45 +667,63 @@ bulkq_record(struct store *st, const struct bulkq_packet *p,
 	struct buf states = BUF_INIT(BUF_UNLIMITED);
 	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
 	struct lease_params lp;
-	size_t kept = 0;
+	PGresult *res;
 	int rc;
 
 	if (recorded != NULL)
 		*recorded = 0;
 	if (n == 0)
 		return STORE_OK;
-	if (bulkq_results_arrays(p, results, n, &emails, &states, &statuses,
-	    &kept) != 0) {
-		log_error("bulkq: packet %lld: bad results", p->id);
-		rc = STORE_ERROR;
-		goto out;
-	}
-	if (p->owner == NULL) {
-		rc = STORE_ERROR;
-		goto out;
-	}
-	lease_params_of(p, &lp);
-	{
+	rc = bulkq_record_params(p, results, n, &emails, &states, &statuses,
+	    &lp);
+	if (rc == STORE_OK) {
 		const char *v[] = { lp.id, buf_cstr(&emails), buf_cstr(&states),
 		    buf_cstr(&statuses), p->owner, lp.attempts };
-		PGresult *res;
 
 		if ((rc = store_query(st, record_sql, STORE_NPARAMS(v), v,
-		    &res)) != STORE_OK)
-			goto out;
-		if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-			log_warn("bulkq: packet %lld: lease lost (taken over, "
-			    "or ended)", p->id);
-			rc = BULKQ_LOST;
-		} else if (recorded != NULL)
-			*recorded = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		PQclear(res);
+		    &res)) == STORE_OK)
+			rc = bulkq_record_result(p, res, recorded);
 	}
-out:
 	buf_free(&emails);
 	buf_free(&states);
 	buf_free(&statuses);
 	return rc;
+}
+
+int
+bulkq_record_send(struct store *st, const struct bulkq_packet *p,
+    const struct bulkq_result *results, size_t n)
+{
+	struct buf emails = BUF_INIT(BUF_UNLIMITED);
+	struct buf states = BUF_INIT(BUF_UNLIMITED);
+	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
+	struct lease_params lp;
+	int rc;
+
+	rc = bulkq_record_params(p, results, n, &emails, &states, &statuses,
+	    &lp);
+	if (rc == STORE_OK) {
+		const char *v[] = { lp.id, buf_cstr(&emails), buf_cstr(&states),
+		    buf_cstr(&statuses), p->owner, lp.attempts };
+
+		rc = store_send(st, record_sql, STORE_NPARAMS(v), v);
+	}
+	buf_free(&emails);
+	buf_free(&states);
+	buf_free(&statuses);
+	return rc;
+}
+
+int
+bulkq_record_receive(struct store *st, const struct bulkq_packet *p,
+    int *done)
+{
+	PGresult *res;
+	int rc = store_receive(st, PGRES_TUPLES_OK, &res, done);
+
+	if (rc != STORE_OK || !*done)
+		return rc;
+	return bulkq_record_result(p, res, NULL);
 }
 
 /* -- the end of a claim ------------------------------------------------ */

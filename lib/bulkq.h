@@ -143,6 +143,17 @@ enum bulkq_state bulkq_state_of(int code);
 int	bulkq_record(struct store *st, const struct bulkq_packet *p,
 	    const struct bulkq_result *results, size_t n, long long *recorded);
 
+/*
+ * The same without waiting, on a store kept for it (lib/store.h,
+ * store_send): bulkq_record_send() sends the statement (n >= 1);
+ * bulkq_record_receive(), called when the store's socket is readable,
+ * sets *done and then returns what bulkq_record() would have.
+ */
+int	bulkq_record_send(struct store *st, const struct bulkq_packet *p,
+	    const struct bulkq_result *results, size_t n);
+int	bulkq_record_receive(struct store *st, const struct bulkq_packet *p,
+	    int *done);
+
 /* When to stop retrying; zero fields take the defaults. */
 struct bulkq_policy {
 	int		 max_attempts;	/* claims; default 30 */

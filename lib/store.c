@@ -440,6 +440,55 @@ store_exec(struct store *st, const char *sql, int nparams,
 	return rc;
 }
 
+int
+store_send(struct store *st, const char *sql, int nparams,
+    const char *const *values)
+{
+	int rc;
+
+	if (st->in_tx) {
+		store_seterr(st, NULL, "store_send inside a transaction");
+		return STORE_ERROR;
+	}
+	if ((rc = store_ready(st)) != STORE_OK)
+		return rc;
+	if (!PQsendQueryParams(st->conn, sql, nparams, NULL, values, NULL,
+	    NULL, 0))
+		return store_finish(st, NULL, PGRES_TUPLES_OK, NULL);
+	return STORE_OK;
+}
+
+int
+store_socket(const struct store *st)
+{
+	return st->conn != NULL ? PQsocket(st->conn) : -1;
+}
+
+int
+store_receive(struct store *st, ExecStatusType expect, PGresult **res,
+    int *done)
+{
+	PGresult *r, *extra;
+
+	*done = 0;
+	if (res != NULL)
+		*res = NULL;
+	if (!PQconsumeInput(st->conn)) {
+		*done = 1;
+		st->peer_gone = 1;
+		return store_finish(st, NULL, expect, res);
+	}
+	store_collect_notes(st);
+	if (PQisBusy(st->conn))
+		return STORE_OK;
+	*done = 1;
+	r = PQgetResult(st->conn);
+	/* One statement, one result: the NULL after it ends the exchange. */
+	while ((extra = PQgetResult(st->conn)) != NULL)
+		PQclear(extra);
+	return store_finish(st, r, expect, res);
+}
+
 /*
  * LISTEN on the current session. A channel name is an identifier, not a
  * value, so it cannot be a parameter: it is quoted by libpq instead.

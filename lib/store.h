@@ -85,6 +85,20 @@ int	store_query_prepared(struct store *st, const char *name,
 	    PGresult **res);
 
 /*
+ * One statement at a time without waiting, outside transactions, for a
+ * daemon whose event loop must go on meanwhile: store_send() sends it
+ * (after the reconnect store_exec() would do); when store_socket() is
+ * readable, store_receive() reads what came and sets *done once the
+ * result is complete, returning what store_exec() would have (expect,
+ * *res). No other statement may be run on the store in between.
+ */
+int	store_send(struct store *st, const char *sql, int nparams,
+	    const char *const *values);
+int	store_socket(const struct store *st);
+int	store_receive(struct store *st, ExecStatusType expect, PGresult **res,
+	    int *done);
+
+/*
  * Notifications (LISTEN/NOTIFY). store_listen() subscribes the session to
  * a channel, and again after every reconnect. store_notifications() hands
  * over, without a round trip, what the server has sent since the last

@@ -187,6 +187,11 @@ open_store(struct bulk *b)
 		    store_schema_latest());
 		return EX_CONFIG;
 	}
+	/* Without the recorder, answers are recorded on the one connection. */
+	if (store_open(config_str(b->cf, CF_DATABASE), BULK_PROGRAM "-recorder",
+	    &b->rec) != STORE_OK)
+		log_warn("no second database connection: answers recorded "
+		    "in line");
 	return EX_OK;
 }
 
@@ -369,6 +374,7 @@ shut_down(struct bulk *b)
 	    b->ev_grace, b->ev_flush, b->ev_sigterm, b->ev_sigint, b->ev_sighup,
 	    b->ev_sigchld };
 
+	bulk_rec_drain(b);
 	if (b->conns != NULL) {
 		bulk_abandon_all(b);
 		bulk_give_back_all(b);
@@ -379,6 +385,9 @@ shut_down(struct bulk *b)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
 	bulk_jobs_free(b);
+	if (b->ev_rec != NULL)
+		event_free(b->ev_rec);
+	store_close(b->rec);
 	if (b->base != NULL)
 		event_base_free(b->base);
 	store_close(b->st);

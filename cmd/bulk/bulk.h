@@ -98,6 +98,9 @@ struct bulk_packet {
 	size_t		 planned;	/* transactions not started */
 	struct bulk_answer *answers;	/* not yet recorded */
 	size_t		 nanswers, cap;
+	struct bulk_answer *sending;	/* being recorded by the recorder */
+	size_t		 nsending;
+	int		 ending;	/* packet_end() waits for the recorder */
 	long long	 sent, deferred, failed;
 	int		 lost;		/* the lease was taken over */
 	int		 dropped;	/* transactions left unsent (stop) */
@@ -150,6 +153,15 @@ struct bulk {
 
 	/* State. */
 	struct store	*st;
+	/*
+	 * The recorder: a second connection that records answers without
+	 * stopping the loop, one statement at a time; the answers that come
+	 * meanwhile go in the next one. NULL: answers are recorded on st.
+	 */
+	struct store	*rec;
+	struct bulk_packet *rec_pk;	/* whose answers are in flight */
+	struct event	*ev_rec;
+	int		 rec_fd;
 	struct event_base *base;
 	struct bulk_conn *conns;
 	struct bulk_packets packets;	/* claimed, in claim order */
@@ -191,6 +203,8 @@ void	bulk_txn_done(struct bulk *b, struct bulk_conn *c,
 void	bulk_renew_leases(struct bulk *b);
 void	bulk_flush_all(struct bulk *b);
 void	bulk_flush_dirty(struct bulk *b);
+void	bulk_rec_readable(struct bulk *b);
+void	bulk_rec_drain(struct bulk *b);
 void	bulk_give_back_all(struct bulk *b);
 void	bulk_abandon_all(struct bulk *b);
 int	bulk_idle(const struct bulk *b);

@@ -21,6 +21,7 @@
  * 1, 2, 4 ... 60 seconds.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #define BULK_CLAIM_TRIES	16
 
 static void packet_end(struct bulk *b, struct bulk_packet *pk);
+static void sending_clear(struct bulk_packet *pk);
 static void smtp_result(struct smtp_session *s, const struct smtp_result *res,
     void *arg);
 
@@ -148,6 +150,7 @@ packet_free(struct bulk *b, struct bulk_packet *pk)
 	b->npackets--;
 	answers_clear(pk);
 	free(pk->answers);
+	sending_clear(pk);
 	bulk_job_put(b, pk->job);
 	bulkq_packet_free(&pk->q);
 	free(pk);
@@ -259,6 +262,11 @@ packet_end(struct bulk *b, struct bulk_packet *pk)
 {
 	if (pk->planned > 0 || pk->inflight > 0)
 		return;
+	if (pk == b->rec_pk) {
+		/* Its answers in flight must be in before its end. */
+		pk->ending = 1;
+		return;
+	}
 	if (!pk->lost && packet_settle(b, pk, 1) == -1)
 		return;			/* retried by bulk_flush_all() */
 	packet_free(b, pk);
@@ -524,17 +532,176 @@ bulk_txn_done(struct bulk *b, struct bulk_conn *c,
 	}
 }
 
-/* The answers of packets still being sent, after a pass of the loop. */
+/* -- the recorder ------------------------------------------------------ */
+
+static struct bulkq_result *
+results_of(const struct bulk_answer *a, size_t n)
+{
+	struct bulkq_result *res = xcalloc(n ? n : 1, sizeof(*res));
+
+	for (size_t i = 0; i < n; i++) {
+		res[i].email = a[i].email;
+		res[i].code = a[i].code;
+		res[i].status = a[i].status;
+	}
+	return res;
+}
+
+static void
+sending_clear(struct bulk_packet *pk)
+{
+	for (size_t i = 0; i < pk->nsending; i++) {
+		free(pk->sending[i].email);
+		free(pk->sending[i].status);
+	}
+	free(pk->sending);
+	pk->sending = NULL;
+	pk->nsending = 0;
+}
+
+/* The answers the recorder could not record go back in front. */
+static void
+sending_restore(struct bulk_packet *pk)
+{
+	size_t n = pk->nsending + pk->nanswers;
+	struct bulk_answer *all = xreallocarray(NULL, n ? n : 1, sizeof(*all));
+
+	memcpy(all, pk->sending, pk->nsending * sizeof(*all));
+	memcpy(all + pk->nsending, pk->answers, pk->nanswers * sizeof(*all));
+	free(pk->answers);
+	free(pk->sending);
+	pk->answers = all;
+	pk->nanswers = pk->cap = n;
+	pk->sending = NULL;
+	pk->nsending = 0;
+}
+
+static void
+on_rec(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bulk_rec_readable(arg);
+}
+
+/* Watch the recorder's socket (it changes with a reconnect). */
+static int
+rec_watch(struct bulk *b)
+{
+	int fd = store_socket(b->rec);
+
+	if (fd < 0)
+		return -1;
+	if (b->ev_rec == NULL || fd != b->rec_fd) {
+		if (b->ev_rec != NULL)
+			event_free(b->ev_rec);
+		b->ev_rec = event_new(b->base, fd, EV_READ | EV_PERSIST,
+		    on_rec, b);
+		b->rec_fd = fd;
+	}
+	return b->ev_rec != NULL ? event_add(b->ev_rec, NULL) : -1;
+}
+
+/* Send pk's answers to the recorder; 0, or -1 to record them on st. */
+static int
+rec_start(struct bulk *b, struct bulk_packet *pk)
+{
+	struct bulkq_result *res;
+	int rc;
+
+	if (b->rec == NULL || b->rec_pk != NULL || pk->nanswers == 0)
+		return -1;
+	res = results_of(pk->answers, pk->nanswers);
+	rc = bulkq_record_send(b->rec, &pk->q, res, pk->nanswers);
+	free(res);
+	if (rc != STORE_OK || rec_watch(b) == -1)
+		return -1;
+	pk->sending = pk->answers;
+	pk->nsending = pk->nanswers;
+	pk->answers = NULL;
+	pk->nanswers = pk->cap = 0;
+	b->rec_pk = pk;
+	return 0;
+}
+
+void
+bulk_rec_readable(struct bulk *b)
+{
+	struct bulk_packet *pk = b->rec_pk;
+	struct bulkq_result *res;
+	int done = 0, rc;
+
+	if (pk == NULL) {
+		if (b->ev_rec != NULL)
+			event_del(b->ev_rec);
+		return;
+	}
+	rc = bulkq_record_receive(b->rec, &pk->q, &done);
+	if (!done)
+		return;
+	event_del(b->ev_rec);
+	b->rec_pk = NULL;
+	switch (rc) {
+	case STORE_OK:
+		res = results_of(pk->sending, pk->nsending);
+		note_domains(b, res, pk->nsending);
+		free(res);
+		sending_clear(pk);
+		break;
+	case STORE_TEMP:
+		/* Kept: the main connection tries again (bulk_flush_all). */
+		log_warn("recorder: %s; answers kept", store_error(b->rec));
+		sending_restore(pk);
+		pk->dirty = 1;
+		b->db_down = 1;
+		break;
+	default:
+		log_error("packet %lld: %s; left to its next claim", pk->q.id,
+		    rc == BULKQ_LOST ? "lease lost" : store_error(b->rec));
+		sending_clear(pk);
+		pk->lost = 1;
+		packet_drop_planned(b, pk);
+		break;
+	}
+	if (pk->ending) {
+		pk->ending = 0;
+		packet_end(b, pk);
+	}
+	bulk_flush_dirty(b);
+	bulk_pump(b);
+}
+
+/* Shutting down: wait (2 s at most) for the answers in flight. */
+void
+bulk_rec_drain(struct bulk *b)
+{
+	for (int i = 0; i < 200 && b->rec_pk != NULL; i++) {
+		struct pollfd pfd = { store_socket(b->rec), POLLIN, 0 };
+
+		if (pfd.fd < 0 || poll(&pfd, 1, 10) < 0)
+			break;
+		bulk_rec_readable(b);
+	}
+}
+
+/*
+ * The answers of packets still being sent, after a pass of the loop: to
+ * the recorder when it is free, else on the main connection.
+ */
 void
 bulk_flush_dirty(struct bulk *b)
 {
 	struct bulk_packet *pk;
 
 	TAILQ_FOREACH(pk, &b->packets, entry) {
-		if (!pk->dirty)
+		if (!pk->dirty || pk->lost || pk == b->rec_pk)
 			continue;
+		if (b->rec != NULL && b->rec_pk != NULL)
+			return;		/* the next goes when it is back */
 		pk->dirty = 0;
-		if (!pk->lost && packet_settle(b, pk, 0) == -1)
+		if (rec_start(b, pk) == 0)
+			continue;
+		if (packet_settle(b, pk, 0) == -1)
 			return;
 	}
 }
