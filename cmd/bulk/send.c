@@ -41,6 +41,7 @@
 
 static void packet_end(struct bulk *b, struct bulk_packet *pk);
 static void sending_clear(struct bulk_packet *pk);
+static int rec_start(struct bulk *b, struct bulk_packet *pk);
 static void smtp_result(struct smtp_session *s, const struct smtp_result *res,
     void *arg);
 
@@ -266,6 +267,20 @@ packet_end(struct bulk *b, struct bulk_packet *pk)
 		/* Its answers in flight must be in before its end. */
 		pk->ending = 1;
 		return;
+	}
+	/*
+	 * The answers go by the recorder too (the rows are most of the
+	 * cost); the end follows when they are in (bulk_rec_readable).
+	 */
+	if (!pk->lost && pk->nanswers > 0 && b->rec != NULL && !b->db_down) {
+		pk->ending = 1;
+		if (b->rec_pk != NULL) {
+			pk->dirty = 1;		/* its turn comes */
+			return;
+		}
+		if (rec_start(b, pk) == 0)
+			return;
+		pk->ending = 0;
 	}
 	if (!pk->lost && packet_settle(b, pk, 1) == -1)
 		return;			/* retried by bulk_flush_all() */
@@ -701,6 +716,12 @@ bulk_flush_dirty(struct bulk *b)
 		pk->dirty = 0;
 		if (rec_start(b, pk) == 0)
 			continue;
+		if (pk->ending) {
+			/* No recorder: the end, answers and all, in line. */
+			pk->ending = 0;
+			packet_end(b, pk);
+			return;		/* the list may have changed */
+		}
 		if (packet_settle(b, pk, 0) == -1)
 			return;
 	}

@@ -269,3 +269,9 @@ else
 	echo "bench packetise_100000: skipped (run make benches)"
 fi
 # ---- end packetiser --------------------------------------------------------
+
+# ---- bulk (issue 6) ---------------------------------------------------------
+# P1 grouped and P2 one transaction per recipient, 100,000 members each,
+# beside smtp-source and mlmmj to the same smtp-sink; bulk's peak RSS with
+# 1,000,000 members. Its own PostgreSQL; as root (smtp-sink, mlmmj users).
+BIN=$BIN sh test/bench/bulk_bench.sh
