@@ -301,6 +301,11 @@ bulk_flush_all(struct bulk *b)
 		if (b->db_down)
 			return;
 	}
+	/*
+	 * Nothing waits for the database any more: let the next claim try
+	 * it (and say again that it is away if it still is).
+	 */
+	b->db_down = 0;
 }
 
 /* Stopping: nothing more is started; what is not in flight goes back. */
