@@ -380,14 +380,23 @@ claim_one(struct bulk *b)
 	return 1;
 }
 
-/* Claim until a transaction is planned, there is none, or we hold enough. */
+static struct bulk_txn *next_txn(struct bulk *b);
+
+/*
+ * Claim until a transaction can start, there is none, or we hold enough.
+ * Packets whose transactions all wait for a busy domain (concurrency)
+ * must not idle the other connections: up to four times the usual
+ * holding is claimed past them.
+ */
 static void
 claim_more(struct bulk *b)
 {
+	size_t hold = (size_t)b->nconns * BULK_PACKETS_PER_CONN;
+
 	for (int i = 0; i < BULK_CLAIM_TRIES; i++) {
 		if (b->stopping || b->db_down || b->relay_down ||
-		    b->nothing_due ||
-		    b->npackets >= (size_t)b->nconns * BULK_PACKETS_PER_CONN)
+		    b->nothing_due || b->npackets >= 4 * hold ||
+		    (b->npackets >= hold && next_txn(b) != NULL))
 			return;
 		switch (claim_one(b)) {
 		case 0:
@@ -396,7 +405,7 @@ claim_more(struct bulk *b)
 		case -1:
 			return;
 		}
-		if (!TAILQ_EMPTY(&b->txns))
+		if (next_txn(b) != NULL)
 			return;
 	}
 }
