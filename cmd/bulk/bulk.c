@@ -374,13 +374,14 @@ shut_down(struct bulk *b)
 	    b->ev_grace, b->ev_flush, b->ev_sigterm, b->ev_sigint, b->ev_sighup,
 	    b->ev_sigchld };
 
-	bulk_rec_drain(b);
 	if (b->conns != NULL) {
 		bulk_abandon_all(b);
 		bulk_give_back_all(b);
 		bulk_conns_stop(b);
 		free(b->conns);
 	}
+	/* What went to the recorder, and the ends that wait for it. */
+	bulk_rec_drain(b);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
