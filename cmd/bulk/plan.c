@@ -17,12 +17,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "bulk.h"
 #include "log.h"
 #include "mem.h"
+#include "msg.h"
 #include "oneclick.h"
 #include "transform.h"
 #include "verp.h"
@@ -43,86 +43,39 @@ bulk_job_free(struct bulk_job *job)
 	free(job);
 }
 
-/* The length of the header field starting at off (continuations too). */
-static size_t
-field_end(const char *m, size_t len, size_t off)
-{
-	const char *nl;
-
-	for (;;) {
-		nl = memchr(m + off, '\n', len - off);
-		if (nl == NULL)
-			return len;
-		off = (size_t)(nl - m) + 1;
-		if (off >= len || (m[off] != ' ' && m[off] != '\t'))
-			return off;
-	}
-}
-
-/* The value of the field [start, end) after its colon, unfolded, trimmed. */
-static char *
-field_value(const char *m, size_t start, size_t end)
-{
-	const char *colon = memchr(m + start, ':', end - start);
-	struct buf v = BUF_INIT(BULK_FIELD_MAX);
-
-	if (colon == NULL)
-		return NULL;
-	for (const char *p = colon + 1; p < m + end; p++)
-		if (*p != '\r' && *p != '\n' && buf_putc(&v, *p) == -1) {
-			buf_free(&v);
-			return NULL;
-		}
-	while (v.len > 0 && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t'))
-		v.len--;
-	buf_truncate(&v, v.len);
-	{
-		size_t skip = strspn(buf_cstr(&v), " \t");
-		char *s = xstrdup(buf_cstr(&v) + skip);
-
-		buf_free(&v);
-		return s;
-	}
-}
-
-static int
-field_is(const char *m, size_t off, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-
-	return off + n < len && strncasecmp(m + off, name, n) == 0 &&
-	    m[off + n] == ':';
-}
-
 /*
- * Find where personal parts go: our signature (the first field, when the
- * job is signed) and the List-Unsubscribe field, in the header only.
+ * Find where personal parts go (lib/msg's field offsets): our signature
+ * (the first field, when the job is signed) and the List-Unsubscribe
+ * field, with its value unfolded.
  */
 static void
 job_locate(struct bulk_job *job, int signed_job)
 {
 	const char *m = job->raw.data;
-	size_t len = job->raw.len, off = 0;
-	const char *nl = len > 0 ? memchr(m, '\n', len) : NULL;
+	const char *nl = job->raw.len > 0 ? memchr(m, '\n', job->raw.len) : NULL;
+	const struct msg_header *h;
+	struct msg_limits lim;
+	struct buf v = BUF_INIT(BULK_FIELD_MAX);
+	struct msg *msg;
 
 	/* Added fields end as the message's first line does. */
 	job->eol = nl != NULL && nl > m && nl[-1] == '\r' ? "\r\n" : "\n";
-	while (off < len && m[off] != '\r' && m[off] != '\n') {
-		size_t end = field_end(m, len, off);
-
-		if (off == 0 && signed_job && field_is(m, off, len,
-		    "DKIM-Signature"))
-			job->sig_end = end;
-		else if (job->lu_end == 0 && field_is(m, off, len,
-		    "List-Unsubscribe")) {
-			job->lu_start = off;
-			job->lu_end = end;
-			job->lu_value = field_value(m, off, end);
-		}
-		off = end;
+	msg_limits_default(&lim);
+	lim.max_size = job->raw.len;	/* stored: its size was checked */
+	if ((msg = msg_parse(m, job->raw.len, &lim, NULL)) == NULL)
+		return;
+	h = msg->root->headers;
+	if (signed_job && msg->root->nheaders > 0 && h[0].off == 0 &&
+	    msg_header_is(msg, &h[0], "DKIM-Signature"))
+		job->sig_end = h[0].off + h[0].len;
+	if ((h = msg_header_find(msg, NULL, "List-Unsubscribe", NULL)) != NULL &&
+	    msg_header_unfold(msg, h, &v) == 0) {
+		job->lu_start = h->off;
+		job->lu_end = h->off + h->len;
+		job->lu_value = xstrdup(buf_cstr(&v));
 	}
-	if (job->lu_value == NULL)
-		job->lu_end = 0;
+	buf_free(&v);
+	msg_free(msg);
 }
 
 static int

@@ -157,6 +157,20 @@ packet_free(struct bulk *b, struct bulk_packet *pk)
 	free(pk);
 }
 
+/* The answers as bulkq takes them (the strings stay the answers'). */
+static struct bulkq_result *
+results_of(const struct bulk_answer *a, size_t n)
+{
+	struct bulkq_result *res = xcalloc(n ? n : 1, sizeof(*res));
+
+	for (size_t i = 0; i < n; i++) {
+		res[i].email = a[i].email;
+		res[i].code = a[i].code;
+		res[i].status = a[i].status;
+	}
+	return res;
+}
+
 /*
  * Note per-domain backoff when a transaction was deferred as a whole, and
  * lift it where we set it and a domain is answering again. Advice only.
@@ -206,14 +220,8 @@ packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
 
 	if (pk->nanswers == 0 && !end)
 		return 0;
-	if (pk->nanswers > 0) {
-		res = xcalloc(pk->nanswers, sizeof(*res));
-		for (size_t i = 0; i < pk->nanswers; i++) {
-			res[i].email = pk->answers[i].email;
-			res[i].code = pk->answers[i].code;
-			res[i].status = pk->answers[i].status;
-		}
-	}
+	if (pk->nanswers > 0)
+		res = results_of(pk->answers, pk->nanswers);
 	/* Answers alone are one statement; with the end, one transaction. */
 	rc = end ? store_begin(b->st) : STORE_OK;
 	if (rc == STORE_OK && pk->nanswers > 0)
@@ -562,19 +570,6 @@ bulk_txn_done(struct bulk *b, struct bulk_conn *c,
 }
 
 /* -- the recorder ------------------------------------------------------ */
-
-static struct bulkq_result *
-results_of(const struct bulk_answer *a, size_t n)
-{
-	struct bulkq_result *res = xcalloc(n ? n : 1, sizeof(*res));
-
-	for (size_t i = 0; i < n; i++) {
-		res[i].email = a[i].email;
-		res[i].code = a[i].code;
-		res[i].status = a[i].status;
-	}
-	return res;
-}
 
 static void
 sending_clear(struct bulk_packet *pk)
