@@ -227,8 +227,10 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 			return;
 		last_db_try = time(NULL);
 		bulk_flush_all(b);
-		if (!b->db_down)
+		if (!b->db_down) {
 			b->wake = 1;
+			bulk_renew_leases(b);	/* before anything starts */
+		}
 	} else if (store_notifications(b->st, on_notify, b) != 0)
 		b->wake = 1;
 	if (b->wake || ++ticks * BULK_NOTIFY_POLL_MS >= BULK_IDLE_POLL_MS) {

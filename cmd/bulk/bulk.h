@@ -103,6 +103,7 @@ struct bulk_packet {
 	int		 ending;	/* packet_end() waits for the recorder */
 	long long	 sent, deferred, failed;
 	int		 lost;		/* the lease was taken over */
+	long long	 lease_at;	/* confirmed then (monotonic ms) */
 	int		 dropped;	/* transactions left unsent (stop) */
 	int		 dirty;		/* answers to record soon */
 	TAILQ_ENTRY(bulk_packet) entry;

@@ -12,7 +12,13 @@
  * transaction of a packet together with the packet's end (bulkq_finish)
  * in one database transaction. A kill -9 can thus repeat only what was in
  * flight. When the database is away, the answers wait in memory and are
- * recorded when it is back; no new packet is claimed meanwhile.
+ * recorded when it is back; no new packet is claimed and no transaction
+ * starts meanwhile, since every message sent then is one whose answer
+ * may be lost with the process (or with the lease: another process takes
+ * the packet over once it expires). For the same reason a transaction
+ * starts only while its packet's lease was confirmed less than two
+ * thirds of bulk_lease ago: the last third is for the transaction and
+ * its record.
  *
  * The relay. A connection that cannot be made marks the relay down when
  * no other connection is up: the planned transactions get a temporary
@@ -33,6 +39,15 @@
 #include "bulk.h"
 #include "log.h"
 #include "mem.h"
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Packets a process holds per connection, at most. */
 #define BULK_PACKETS_PER_CONN	2
@@ -142,6 +157,14 @@ packet_drop_planned(struct bulk *b, struct bulk_packet *pk)
 		pk->planned--;
 		pk->dropped = 1;
 	}
+}
+
+/* Not ours any more: nothing more of it is sent. */
+static void
+packet_lost(struct bulk *b, struct bulk_packet *pk)
+{
+	pk->lost = 1;
+	packet_drop_planned(b, pk);
 }
 
 static void
@@ -260,7 +283,7 @@ packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
 		log_error("packet %lld: %s; left to its next claim", pk->q.id,
 		    rc == BULKQ_LOST ? "lease lost" : store_error(b->st));
 		answers_clear(pk);
-		pk->lost = 1;
+		packet_lost(b, pk);
 		return 0;
 	}
 }
@@ -306,6 +329,8 @@ bulk_flush_all(struct bulk *b)
 			packet_end(b, pk);
 		else if (!pk->lost && packet_settle(b, pk, 0) == -1)
 			return;
+		else if (pk->lost && pk->inflight == 0)
+			packet_end(b, pk);	/* taken over meanwhile */
 		if (b->db_down)
 			return;
 	}
@@ -333,22 +358,25 @@ void
 bulk_renew_leases(struct bulk *b)
 {
 	struct bulk_packet *pk, *next;
+	long long asked;
 	int rc;
 
 	for (pk = TAILQ_FIRST(&b->packets); pk != NULL; pk = next) {
 		next = TAILQ_NEXT(pk, entry);
 		if (pk->lost)
 			continue;
+		asked = monotonic_ms();
 		rc = bulkq_renew(b->st, &pk->q, b->lease);
 		if (rc == STORE_TEMP) {
 			b->db_down = 1;
 			return;
 		}
+		if (rc == STORE_OK)
+			pk->lease_at = asked;
 		if (rc != STORE_OK) {
 			log_warn("packet %lld: lease lost: not sending the rest",
 			    pk->q.id);
-			pk->lost = 1;
-			packet_drop_planned(b, pk);
+			packet_lost(b, pk);
 			packet_end(b, pk);
 		}
 	}
@@ -363,6 +391,8 @@ claim_one(struct bulk *b)
 	struct bulk_packet *pk = xcalloc(1, sizeof(*pk));
 	int found = 0, rc;
 
+	/* The server starts the lease after this moment, never before. */
+	pk->lease_at = monotonic_ms();
 	rc = bulkq_claim(b->st, b->owner, b->lease, &pk->q, &found);
 	if (rc != STORE_OK || !found) {
 		if (rc == STORE_TEMP && !b->db_down)
@@ -420,13 +450,20 @@ claim_more(struct bulk *b)
 
 /* -- transactions ------------------------------------------------------ */
 
+/* The packet's lease holds long enough for one more transaction. */
+static int
+lease_fresh(const struct bulk *b, const struct bulk_packet *pk)
+{
+	return monotonic_ms() - pk->lease_at < b->lease * 2000LL / 3;
+}
+
 static struct bulk_txn *
 next_txn(struct bulk *b)
 {
 	struct bulk_txn *t;
 
 	TAILQ_FOREACH(t, &b->txns, entry)
-		if (domain_may_start(b, t))
+		if (lease_fresh(b, t->pk) && domain_may_start(b, t))
 			return t;
 	return NULL;
 }
@@ -683,11 +720,10 @@ bulk_rec_readable(struct bulk *b)
 		log_error("packet %lld: %s; left to its next claim", pk->q.id,
 		    rc == BULKQ_LOST ? "lease lost" : store_error(b->rec));
 		sending_clear(pk);
-		pk->lost = 1;
-		packet_drop_planned(b, pk);
+		packet_lost(b, pk);
 		break;
 	}
-	if (pk->ending) {
+	if (pk->ending || (pk->lost && pk->inflight == 0)) {
 		pk->ending = 0;
 		packet_end(b, pk);
 	}
@@ -733,6 +769,10 @@ bulk_flush_dirty(struct bulk *b)
 		}
 		if (packet_settle(b, pk, 0) == -1)
 			return;
+		if (pk->lost && pk->inflight == 0) {
+			packet_end(b, pk);	/* taken over meanwhile */
+			return;
+		}
 	}
 }
 
@@ -935,6 +975,8 @@ bulk_pump(struct bulk *b)
 		struct bulk_conn *c = &b->conns[i];
 		struct bulk_txn *t;
 
+		if (b->db_down)
+			break;		/* nothing sent that cannot be recorded */
 		if (c->state != CONN_IDLE)
 			continue;
 		if ((t = next_txn(b)) == NULL) {
