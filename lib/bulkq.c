@@ -82,24 +82,43 @@ static const char renew_sql[] =
     " AND attempts = $3::integer";
 
 /*
- * The lease check and the insert in one statement: one round trip, no
- * transaction of its own, the row locked only while it runs. Final rows
- * are left as they are (the WHERE of the DO UPDATE).
+ * The answers of one or more packets in one statement: one round trip, no
+ * transaction of its own. The lease check locks each packet row that is
+ * still ours (in id order, as every writer does); only their answers go
+ * in. Final rows are left as they are (the WHERE of the DO UPDATE). A
+ * packet asked to finish is done when these answers leave it nobody
+ * without a final one: its final rows are those of the statement's
+ * snapshot plus those the insert made final (a row already final is not
+ * returned by i). One row per packet: id, held, rows changed, done.
  */
 static const char record_sql[] =
-    "WITH l AS (SELECT id FROM bulk_packets WHERE id = $1::bigint"
-    " AND state = 'claimed' AND lease_owner = $5 AND attempts = $6::integer"
-    " FOR UPDATE),"
+    "WITH k AS (SELECT * FROM unnest($1::bigint[], $2::text[],"
+    " $3::integer[], $4::boolean[]) AS k(id, owner, attempts, finish)),"
+    " l AS (SELECT p.id, k.finish FROM bulk_packets p JOIN k ON p.id = k.id"
+    " AND p.lease_owner = k.owner AND p.attempts = k.attempts"
+    " WHERE p.state = 'claimed' ORDER BY p.id FOR UPDATE OF p),"
     " i AS (INSERT INTO bulk_recipients (packet_id, email, state, smtp_status,"
     " done_at, attempts)"
-    " SELECT l.id, u.e, u.s, u.t,"
+    " SELECT u.id, u.e, u.s, u.t,"
     " CASE WHEN u.s = 'deferred' THEN NULL ELSE now() END, 1"
-    " FROM l, unnest($2::text[], $3::text[], $4::text[]) AS u(e, s, t)"
+    " FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[])"
+    " AS u(id, e, s, t) WHERE u.id IN (SELECT id FROM l)"
     " ON CONFLICT (packet_id, email) DO UPDATE SET state = EXCLUDED.state,"
     " smtp_status = EXCLUDED.smtp_status, done_at = EXCLUDED.done_at,"
     " attempts = bulk_recipients.attempts + 1"
-    " WHERE bulk_recipients.state NOT IN ('sent', 'failed') RETURNING 1)"
-    " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM i)";
+    " WHERE bulk_recipients.state NOT IN ('sent', 'failed')"
+    " RETURNING packet_id, state),"
+    " d AS (UPDATE bulk_packets p SET state = 'done', finished_at = now(),"
+    " lease_owner = NULL, lease_expires_at = NULL, last_error = NULL"
+    " FROM l WHERE p.id = l.id AND l.finish AND cardinality(p.recipients) ="
+    " (SELECT count(*) FROM bulk_recipients b WHERE b.packet_id = l.id"
+    " AND b.state IN ('sent', 'failed'))"
+    " + (SELECT count(*) FROM i WHERE i.packet_id = l.id"
+    " AND i.state IN ('sent', 'failed'))"
+    " RETURNING p.id)"
+    " SELECT k.id, l.id IS NOT NULL,"
+    " (SELECT count(*) FROM i WHERE i.packet_id = k.id), d.id IS NOT NULL"
+    " FROM k LEFT JOIN l ON l.id = k.id LEFT JOIN d ON d.id = k.id";
 
 /*
  * A packet lists an address once, and bulk_recipients holds rows only for
@@ -586,21 +605,22 @@ bulkq_status_clean(struct buf *b, const char *s)
 }
 
 /*
- * The three array parameters of record_sql and note_domains_sql. With a
- * packet, a result for an address it was not claimed for is left out
- * (logged), so that the bounce machinery never reads a result for
- * someone the packet did not hold; *kept gets how many went in.
+ * Elements of the array parameters of record_sql and note_domains_sql,
+ * appended (each buf opened with "{" by the caller). With a packet, a
+ * result for an address it was not claimed for is left out (logged), so
+ * that the bounce machinery never reads a result for someone the packet
+ * did not hold, and ids (when not NULL) gets the packet's id for each.
  */
 static int
 bulkq_results_arrays(const struct bulkq_packet *p,
-    const struct bulkq_result *r, size_t n, struct buf *emails,
-    struct buf *states, struct buf *statuses, size_t *kept)
+    const struct bulkq_result *r, size_t n, struct buf *ids,
+    struct buf *emails, struct buf *states, struct buf *statuses)
 {
 	struct buf clean = BUF_INIT(BULKQ_STATUS_MAX + 1);
-	int rc;
+	char id[24];
+	int rc = 0;
 
-	rc = buf_putc(emails, '{') | buf_putc(states, '{') |
-	    buf_putc(statuses, '{');
+	snprintf(id, sizeof(id), "%lld", p != NULL ? p->id : 0LL);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (r[i].email == NULL || *r[i].email == '\0') {
 			rc = -1;
@@ -612,50 +632,122 @@ bulkq_results_arrays(const struct bulkq_packet *p,
 			    "(not claimed with the packet)", p->id, r[i].email);
 			continue;
 		}
-		(*kept)++;
+		if (ids != NULL)
+			rc |= bulkq_array_elem(ids, id);
 		rc |= bulkq_array_elem(emails, r[i].email);
 		rc |= bulkq_array_elem(states,
 		    bulkq_state_names[bulkq_state_of(r[i].code)]);
 		rc |= bulkq_array_elem(statuses,
 		    bulkq_status_clean(&clean, r[i].status));
 	}
-	rc |= buf_putc(emails, '}') | buf_putc(states, '}') |
-	    buf_putc(statuses, '}');
 	buf_free(&clean);
 	return rc;
 }
 
-/* The parameters of record_sql, in bufs the caller frees. */
-static int
-bulkq_record_params(const struct bulkq_packet *p,
-    const struct bulkq_result *results, size_t n, struct buf *emails,
-    struct buf *states, struct buf *statuses, struct lease_params *lp)
-{
-	size_t kept = 0;
+/* record_sql's eight array parameters, in the order of its $n. */
+struct record_params {
+	struct buf	 v[8];
+};
 
-	if (p->owner == NULL || bulkq_results_arrays(p, results, n, emails,
-	    states, statuses, &kept) != 0) {
-		log_error("bulkq: packet %lld: bad results", p->id);
-		return STORE_ERROR;
-	}
-	lease_params_of(p, lp);
-	return STORE_OK;
+static void
+record_params_free(struct record_params *rp)
+{
+	for (size_t i = 0; i < 8; i++)
+		buf_free(&rp->v[i]);
 }
 
-/* record_sql's answer: the lease held, and how many rows changed. */
 static int
-bulkq_record_result(const struct bulkq_packet *p, PGresult *res,
-    long long *recorded)
+record_params_make(const struct bulkq_batch_item *items, size_t n,
+    struct record_params *rp)
+{
+	char num[24];
+	int rc = 0;
+
+	for (size_t i = 0; i < 8; i++) {
+		rp->v[i] = (struct buf)BUF_INIT(BUF_UNLIMITED);
+		rc |= buf_putc(&rp->v[i], '{');
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct bulkq_packet *p = items[i].p;
+
+		if (p->owner == NULL) {
+			log_error("bulkq: packet %lld: not claimed", p->id);
+			return -1;
+		}
+		snprintf(num, sizeof(num), "%lld", p->id);
+		rc |= bulkq_array_elem(&rp->v[0], num);
+		rc |= bulkq_array_elem(&rp->v[1], p->owner);
+		snprintf(num, sizeof(num), "%d", p->attempts);
+		rc |= bulkq_array_elem(&rp->v[2], num);
+		rc |= bulkq_array_elem(&rp->v[3], items[i].finish ? "t" : "f");
+		if (bulkq_results_arrays(p, items[i].results, items[i].n,
+		    &rp->v[4], &rp->v[5], &rp->v[6], &rp->v[7]) != 0) {
+			log_error("bulkq: packet %lld: bad results", p->id);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < 8; i++)
+		rc |= buf_putc(&rp->v[i], '}');
+	return rc == 0 ? 0 : -1;
+}
+
+/* record_sql's rows into the items; BULKQ_LOST if a lease was not ours. */
+static int
+record_result(struct bulkq_batch_item *items, size_t n, PGresult *res)
 {
 	int rc = STORE_OK;
 
-	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		log_warn("bulkq: packet %lld: lease lost (taken over, or ended)",
-		    p->id);
-		rc = BULKQ_LOST;
-	} else if (recorded != NULL)
-		*recorded = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	for (size_t i = 0; i < n; i++) {
+		items[i].held = items[i].finished = 0;
+		items[i].recorded = 0;
+	}
+	for (int r = 0; r < PQntuples(res); r++) {
+		long long id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+
+		for (size_t i = 0; i < n; i++) {
+			if (items[i].p->id != id)
+				continue;
+			items[i].held = *PQgetvalue(res, r, 1) == 't';
+			items[i].recorded = strtoll(PQgetvalue(res, r, 2),
+			    NULL, 10);
+			items[i].finished = *PQgetvalue(res, r, 3) == 't';
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].held) {
+			log_warn("bulkq: packet %lld: lease lost (taken over, "
+			    "or ended)", items[i].p->id);
+			rc = BULKQ_LOST;
+		}
 	PQclear(res);
+	return rc;
+}
+
+static const char *const *
+record_values(const struct record_params *rp, const char **v)
+{
+	for (size_t i = 0; i < 8; i++)
+		v[i] = buf_cstr(&rp->v[i]);
+	return v;
+}
+
+int
+bulkq_record_batch(struct store *st, struct bulkq_batch_item *items,
+    size_t n)
+{
+	struct record_params rp;
+	const char *v[8];
+	PGresult *res;
+	int rc;
+
+	if (n == 0)
+		return STORE_OK;
+	if (record_params_make(items, n, &rp) == -1)
+		rc = STORE_ERROR;
+	else if ((rc = store_query(st, record_sql, 8, record_values(&rp, v),
+	    &res)) == STORE_OK)
+		rc = record_result(items, n, res);
+	record_params_free(&rp);
 	return rc;
 }
 
@@ -663,67 +755,45 @@ int
 bulkq_record(struct store *st, const struct bulkq_packet *p,
     const struct bulkq_result *results, size_t n, long long *recorded)
 {
-	struct buf emails = BUF_INIT(BUF_UNLIMITED);
-	struct buf states = BUF_INIT(BUF_UNLIMITED);
-	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
-	struct lease_params lp;
-	PGresult *res;
+	struct bulkq_batch_item item = { .p = p, .results = results, .n = n };
 	int rc;
 
 	if (recorded != NULL)
 		*recorded = 0;
 	if (n == 0)
 		return STORE_OK;
-	rc = bulkq_record_params(p, results, n, &emails, &states, &statuses,
-	    &lp);
-	if (rc == STORE_OK) {
-		const char *v[] = { lp.id, buf_cstr(&emails), buf_cstr(&states),
-		    buf_cstr(&statuses), p->owner, lp.attempts };
-
-		if ((rc = store_query(st, record_sql, STORE_NPARAMS(v), v,
-		    &res)) == STORE_OK)
-			rc = bulkq_record_result(p, res, recorded);
-	}
-	buf_free(&emails);
-	buf_free(&states);
-	buf_free(&statuses);
+	rc = bulkq_record_batch(st, &item, 1);
+	if (rc == STORE_OK && recorded != NULL)
+		*recorded = item.recorded;
 	return rc;
 }
 
 int
-bulkq_record_send(struct store *st, const struct bulkq_packet *p,
-    const struct bulkq_result *results, size_t n)
+bulkq_record_send(struct store *st, const struct bulkq_batch_item *items,
+    size_t n)
 {
-	struct buf emails = BUF_INIT(BUF_UNLIMITED);
-	struct buf states = BUF_INIT(BUF_UNLIMITED);
-	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
-	struct lease_params lp;
+	struct record_params rp;
+	const char *v[8];
 	int rc;
 
-	rc = bulkq_record_params(p, results, n, &emails, &states, &statuses,
-	    &lp);
-	if (rc == STORE_OK) {
-		const char *v[] = { lp.id, buf_cstr(&emails), buf_cstr(&states),
-		    buf_cstr(&statuses), p->owner, lp.attempts };
-
-		rc = store_send(st, record_sql, STORE_NPARAMS(v), v);
-	}
-	buf_free(&emails);
-	buf_free(&states);
-	buf_free(&statuses);
+	if (record_params_make(items, n, &rp) == -1)
+		rc = STORE_ERROR;
+	else
+		rc = store_send(st, record_sql, 8, record_values(&rp, v));
+	record_params_free(&rp);
 	return rc;
 }
 
 int
-bulkq_record_receive(struct store *st, const struct bulkq_packet *p,
-    int *done)
+bulkq_record_receive(struct store *st, struct bulkq_batch_item *items,
+    size_t n, int *done)
 {
 	PGresult *res;
 	int rc = store_receive(st, PGRES_TUPLES_OK, &res, done);
 
 	if (rc != STORE_OK || !*done)
 		return rc;
-	return bulkq_record_result(p, res, NULL);
+	return record_result(items, n, res);
 }
 
 /* -- the end of a claim ------------------------------------------------ */
@@ -829,7 +899,6 @@ bulkq_note_domains(struct store *st, const struct bulkq_result *results,
 	struct buf statuses = BUF_INIT(BUF_UNLIMITED);
 	struct bulkq_policy pol;
 	char lo[24], hi[24];
-	size_t kept = 0;
 	int rc;
 
 	if (n == 0)
@@ -837,8 +906,13 @@ bulkq_note_domains(struct store *st, const struct bulkq_result *results,
 	bulkq_policy_of(in, &pol);
 	snprintf(lo, sizeof(lo), "%ld", pol.backoff_min);
 	snprintf(hi, sizeof(hi), "%ld", pol.backoff_max);
-	if (bulkq_results_arrays(NULL, results, n, &emails, &states,
-	    &statuses, &kept) != 0) {
+	rc = buf_putc(&emails, '{') | buf_putc(&states, '{') |
+	    buf_putc(&statuses, '{');
+	rc |= bulkq_results_arrays(NULL, results, n, NULL, &emails, &states,
+	    &statuses);
+	rc |= buf_putc(&emails, '}') | buf_putc(&states, '}') |
+	    buf_putc(&statuses, '}');
+	if (rc != 0) {
 		log_error("bulkq: domain notes: bad results");
 		rc = STORE_ERROR;
 	} else {

@@ -143,16 +143,40 @@ enum bulkq_state bulkq_state_of(int code);
 int	bulkq_record(struct store *st, const struct bulkq_packet *p,
 	    const struct bulkq_result *results, size_t n, long long *recorded);
 
+/* One packet's part of a batch of answers. */
+struct bulkq_batch_item {
+	const struct bulkq_packet *p;
+	const struct bulkq_result *results;
+	size_t		 n;		/* may be 0 */
+	int		 finish;	/* end it as done if nothing is left */
+	/* set by the call */
+	int		 held;		/* the lease was ours: recorded */
+	long long	 recorded;	/* rows changed */
+	int		 finished;	/* it is done (bulkq_finish's BULKQ_DONE) */
+};
+
+/*
+ * The answers of several packets (each once) in one statement, as
+ * bulkq_record() does for one; an item with finish set is also ended as
+ * done when its answers leave none of its recipients without a final one
+ * (a packet left with deferred recipients is for bulkq_finish()).
+ * BULKQ_LOST when a lease was not ours: its item's held is 0, the others
+ * are recorded all the same.
+ */
+int	bulkq_record_batch(struct store *st, struct bulkq_batch_item *items,
+	    size_t n);
+
 /*
  * The same without waiting, on a store kept for it (lib/store.h,
- * store_send): bulkq_record_send() sends the statement (n >= 1);
+ * store_send): bulkq_record_send() sends the statement;
  * bulkq_record_receive(), called when the store's socket is readable,
- * sets *done and then returns what bulkq_record() would have.
+ * sets *done and then returns what bulkq_record_batch() would have, with
+ * the same items.
  */
-int	bulkq_record_send(struct store *st, const struct bulkq_packet *p,
-	    const struct bulkq_result *results, size_t n);
-int	bulkq_record_receive(struct store *st, const struct bulkq_packet *p,
-	    int *done);
+int	bulkq_record_send(struct store *st,
+	    const struct bulkq_batch_item *items, size_t n);
+int	bulkq_record_receive(struct store *st, struct bulkq_batch_item *items,
+	    size_t n, int *done);
 
 /* When to stop retrying; zero fields take the defaults. */
 struct bulkq_policy {

@@ -556,6 +556,84 @@ test_results_and_reclaim(void **state)
 	store_close(st);
 }
 
+/*
+ * Several packets' answers in one statement: each is recorded when its
+ * lease holds, one whose lease was taken over is left out alone, and a
+ * packet asked to finish is done only when nobody is left without a
+ * final answer.
+ */
+static void
+test_record_batch(void **state)
+{
+	struct store *st = fresh();
+	struct bulkq_packet p1, p2, p3;
+	/* Packets of two: a b | c d | e f. */
+	const struct bulkq_result r1[] = {
+		{ "a@x.org", 250, "250 ok" }, { "b@x.org", 550, "550 no" },
+	};
+	const struct bulkq_result r2[] = { { "c@x.org", 250, "250 ok" } };
+	const struct bulkq_result r2b[] = { { "d@x.org", 451, "451 later" } };
+	const struct bulkq_result r3[] = { { "e@x.org", 250, "250 ok" } };
+	struct bulkq_batch_item items[3] = {
+		{ .p = &p1, .results = r1, .n = 2, .finish = 1 },
+		{ .p = &p2, .results = r2, .n = 1, .finish = 1 },
+		{ .p = &p3, .results = r3, .n = 1, .finish = 0 },
+	};
+	enum bulkq_end end;
+
+	(void)state;
+	make_job(st, "s", 5, letters, 6, 2, 0);
+	claim(st, "h:1", &p1);
+	claim(st, "h:1", &p2);
+	claim(st, "h:1", &p3);
+	assert_int_equal(bulkq_record_batch(st, items, 3), STORE_OK);
+	/* p1: all final, done; p2: d has no answer yet, still claimed. */
+	assert_true(items[0].held && items[0].finished);
+	assert_int_equal(items[0].recorded, 2);
+	assert_true(items[1].held && !items[1].finished);
+	assert_true(items[2].held && !items[2].finished);
+	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_packets WHERE "
+	    "id = $1 AND state = 'done' AND lease_owner IS NULL", p1.id), 1);
+	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_packets WHERE "
+	    "id = $1 AND state = 'claimed'", p2.id), 1);
+	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_recipients "
+	    "WHERE packet_id = $1 AND state = 'sent'", p3.id), 1);
+	/* A deferred last answer: the finish is left to bulkq_finish. */
+	items[1] = (struct bulkq_batch_item){ .p = &p2, .results = r2b,
+	    .n = 1, .finish = 1 };
+	assert_int_equal(bulkq_record_batch(st, &items[1], 1), STORE_OK);
+	assert_true(items[1].held && !items[1].finished);
+	assert_int_equal(bulkq_finish(st, &p2, NULL, &end), STORE_OK);
+	assert_int_equal(end, BULKQ_RETRY);
+	/* p3 taken over: its answers are refused, the others' go in. */
+	sql1(st, "UPDATE bulk_packets SET attempts = attempts + 1 WHERE id = $1",
+	    p3.id);
+	items[0] = (struct bulkq_batch_item){ .p = &p3, .results = r3,
+	    .n = 1, .finish = 1 };
+	assert_int_equal(bulkq_record_batch(st, items, 1), BULKQ_LOST);
+	assert_false(items[0].held);
+	assert_false(items[0].finished);
+	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_packets WHERE "
+	    "id = $1 AND state = 'claimed'", p3.id), 1);
+	/* Nothing but the end: n = 0 with finish (its answers are in). */
+	sql1(st, "UPDATE bulk_packets SET attempts = attempts - 1 WHERE id = $1",
+	    p3.id);
+	{
+		const struct bulkq_result f = { "f@x.org", 250, "250 ok" };
+
+		assert_int_equal(bulkq_record(st, &p3, &f, 1, NULL), STORE_OK);
+	}
+	items[0] = (struct bulkq_batch_item){ .p = &p3, .n = 0, .finish = 1 };
+	assert_int_equal(bulkq_record_batch(st, items, 1), STORE_OK);
+	assert_true(items[0].held && items[0].finished);
+	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_packets WHERE "
+	    "id = $1 AND state = 'done' AND lease_owner IS NULL", p3.id), 1);
+	bulkq_packet_free(&p1);
+	bulkq_packet_free(&p2);
+	bulkq_packet_free(&p3);
+	store_close(st);
+}
+
 /* The backoff doubles with the attempts. */
 static void
 test_backoff_in_database(void **state)
@@ -953,6 +1031,7 @@ main(void)
 		cmocka_unit_test(test_skip_locked),
 		cmocka_unit_test(test_takeover),
 		cmocka_unit_test(test_results_and_reclaim),
+		cmocka_unit_test(test_record_batch),
 		cmocka_unit_test(test_backoff_in_database),
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_release),

@@ -391,6 +391,8 @@ shut_down(struct bulk *b)
 	if (b->ev_rec != NULL)
 		event_free(b->ev_rec);
 	store_close(b->rec);
+	free(b->rec_batch);
+	free(b->rec_items);
 	if (b->base != NULL)
 		event_base_free(b->base);
 	store_close(b->st);

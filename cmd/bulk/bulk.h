@@ -101,6 +101,8 @@ struct bulk_packet {
 	struct bulk_answer *sending;	/* being recorded by the recorder */
 	size_t		 nsending;
 	int		 ending;	/* packet_end() waits for the recorder */
+	int		 recording;	/* in the recorder's batch */
+	int		 asked_done;	/* the recorder was asked to end it */
 	long long	 sent, deferred, failed;
 	int		 lost;		/* the lease was taken over */
 	long long	 lease_at;	/* confirmed then (monotonic ms) */
@@ -160,7 +162,9 @@ struct bulk {
 	 * meanwhile go in the next one. NULL: answers are recorded on st.
 	 */
 	struct store	*rec;
-	struct bulk_packet *rec_pk;	/* whose answers are in flight */
+	struct bulk_packet **rec_batch;	/* whose answers are in flight */
+	struct bulkq_batch_item *rec_items;
+	size_t		 rec_n, rec_cap;
 	struct event	*ev_rec;
 	int		 rec_fd;
 	struct event_base *base;

@@ -8,10 +8,13 @@
  * large job.
  *
  * Results. The answers of a transaction are recorded in the database as
- * soon as the relay has given its final reply (bulkq_record), the last
- * transaction of a packet together with the packet's end (bulkq_finish)
- * in one database transaction. A kill -9 can thus repeat only what was in
- * flight. When the database is away, the answers wait in memory and are
+ * soon as the relay has given its final reply, by a second connection
+ * (the recorder) that takes every packet's waiting answers in one
+ * statement (bulkq_record_send) while the loop goes on; a packet whose
+ * last answers leave nobody deferred is ended as done by that statement
+ * too. A packet to retry or give back is ended on the main connection
+ * (bulkq_finish, bulkq_release), its last answers in the same database
+ * transaction. A kill -9 can thus repeat only what was in flight. When the database is away, the answers wait in memory and are
  * recorded when it is back; no new packet is claimed and no transaction
  * starts meanwhile, since every message sent then is one whose answer
  * may be lost with the process (or with the lease: another process takes
@@ -56,7 +59,6 @@ monotonic_ms(void)
 
 static void packet_end(struct bulk *b, struct bulk_packet *pk);
 static void sending_clear(struct bulk_packet *pk);
-static int rec_start(struct bulk *b, struct bulk_packet *pk);
 static void smtp_result(struct smtp_session *s, const struct smtp_result *res,
     void *arg);
 
@@ -228,6 +230,16 @@ note_domains(struct bulk *b, const struct bulkq_result *res, size_t n)
 	}
 }
 
+static void
+packet_log_end(const struct bulk_packet *pk, enum bulkq_end how)
+{
+	log_info("packet %lld job %lld%s%s: %lld sent, %lld deferred, %lld "
+	    "failed%s", pk->q.id, pk->q.job_id, pk->q.list_name ? " list " : "",
+	    pk->q.list_name ? pk->q.list_name : "", pk->sent, pk->deferred,
+	    pk->failed, how == BULKQ_RETRY ? "; will retry" :
+	    how == BULKQ_GAVE_UP ? "; gave up" : "");
+}
+
 /*
  * Record the packet's answers and, when end is set, end its claim (given
  * back untouched when transactions were left unsent), in one database
@@ -263,13 +275,7 @@ packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
 	case STORE_OK:
 		answers_clear(pk);
 		if (end && !pk->dropped)
-			log_info("packet %lld job %lld%s%s: %lld sent, %lld "
-			    "deferred, %lld failed%s", pk->q.id, pk->q.job_id,
-			    pk->q.list_name ? " list " : "",
-			    pk->q.list_name ? pk->q.list_name : "",
-			    pk->sent, pk->deferred, pk->failed,
-			    how == BULKQ_RETRY ? "; will retry" :
-			    how == BULKQ_GAVE_UP ? "; gave up" : "");
+			packet_log_end(pk, how);
 		b->db_down = 0;
 		return 0;
 	case STORE_TEMP:
@@ -288,34 +294,50 @@ packet_settle(struct bulk *b, struct bulk_packet *pk, int end)
 	}
 }
 
+/*
+ * The recorder may end the packet with its last answers: nothing left to
+ * send, nothing deferred (a retry is bulkq_finish's to plan).
+ */
+static int
+rec_may_finish(const struct bulk_packet *pk)
+{
+	return pk->planned == 0 && pk->inflight == 0 && !pk->dropped &&
+	    !pk->lost && pk->deferred == 0 && !pk->asked_done;
+}
+
+/* Record and end the packet on the main connection, then let it go. */
+static void
+packet_close(struct bulk *b, struct bulk_packet *pk)
+{
+	pk->ending = 0;
+	if (!pk->lost && packet_settle(b, pk, 1) == -1)
+		return;			/* retried by bulk_flush_all() */
+	packet_free(b, pk);
+}
+
 /* The packet has no transaction left: record and end it. */
 static void
 packet_end(struct bulk *b, struct bulk_packet *pk)
 {
 	if (pk->planned > 0 || pk->inflight > 0)
 		return;
-	if (pk == b->rec_pk) {
+	if (pk->recording) {
 		/* Its answers in flight must be in before its end. */
 		pk->ending = 1;
 		return;
 	}
 	/*
-	 * The answers go by the recorder too (the rows are most of the
-	 * cost); the end follows when they are in (bulk_rec_readable).
+	 * The last answers and the end go together by the recorder with the
+	 * other packets' answers (bulk_flush_dirty): the rows are most of
+	 * the cost. A retry or a give-back is planned on the main connection.
 	 */
-	if (!pk->lost && pk->nanswers > 0 && b->rec != NULL && !b->db_down) {
+	if (b->rec != NULL && !b->db_down && rec_may_finish(pk)) {
 		pk->ending = 1;
-		if (b->rec_pk != NULL) {
-			pk->dirty = 1;		/* its turn comes */
-			return;
-		}
-		if (rec_start(b, pk) == 0)
-			return;
-		pk->ending = 0;
+		pk->dirty = 1;
+		event_active(b->ev_flush, EV_TIMEOUT, 0);
+		return;
 	}
-	if (!pk->lost && packet_settle(b, pk, 1) == -1)
-		return;			/* retried by bulk_flush_all() */
-	packet_free(b, pk);
+	packet_close(b, pk);
 }
 
 void
@@ -663,79 +685,140 @@ rec_watch(struct bulk *b)
 	return b->ev_rec != NULL ? event_add(b->ev_rec, NULL) : -1;
 }
 
-/* Send pk's answers to the recorder; 0, or -1 to record them on st. */
-static int
-rec_start(struct bulk *b, struct bulk_packet *pk)
+/* Room for n packets in the recorder's batch. */
+static void
+rec_grow(struct bulk *b, size_t n)
 {
-	struct bulkq_result *res;
+	if (n <= b->rec_cap)
+		return;
+	b->rec_cap = n * 2;
+	b->rec_batch = xreallocarray(b->rec_batch, b->rec_cap,
+	    sizeof(*b->rec_batch));
+	b->rec_items = xreallocarray(b->rec_items, b->rec_cap,
+	    sizeof(*b->rec_items));
+}
+
+/*
+ * The answers every packet has waiting, and the end of those that may
+ * end so, to the recorder in one statement: 0 when sent (or nothing
+ * waits), -1 when it cannot take them (they stay for the main
+ * connection).
+ */
+static int
+rec_send(struct bulk *b)
+{
+	struct bulk_packet *pk;
+	size_t n = 0;
 	int rc;
 
-	if (b->rec == NULL || b->rec_pk != NULL || pk->nanswers == 0)
-		return -1;
-	res = results_of(pk->answers, pk->nanswers);
-	rc = bulkq_record_send(b->rec, &pk->q, res, pk->nanswers);
-	free(res);
-	if (rc != STORE_OK || rec_watch(b) == -1)
-		return -1;
-	pk->sending = pk->answers;
-	pk->nsending = pk->nanswers;
-	pk->answers = NULL;
-	pk->nanswers = pk->cap = 0;
-	b->rec_pk = pk;
-	return 0;
+	TAILQ_FOREACH(pk, &b->packets, entry) {
+		int finish = pk->ending && rec_may_finish(pk);
+
+		if (!pk->dirty || pk->lost || pk->recording ||
+		    (pk->nanswers == 0 && !finish))
+			continue;
+		rec_grow(b, n + 1);
+		b->rec_batch[n] = pk;
+		b->rec_items[n] = (struct bulkq_batch_item){ .p = &pk->q,
+		    .results = results_of(pk->answers, pk->nanswers),
+		    .n = pk->nanswers, .finish = finish };
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	rc = bulkq_record_send(b->rec, b->rec_items, n);
+	for (size_t i = 0; i < n; i++) {
+		free((void *)b->rec_items[i].results);
+		b->rec_items[i].results = NULL;
+	}
+	if (rc == STORE_OK && rec_watch(b) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			pk = b->rec_batch[i];
+			pk->dirty = 0;
+			pk->recording = 1;
+			/* Not done by it (a row not final after all)? bulkq_finish. */
+			pk->asked_done |= b->rec_items[i].finish;
+			pk->sending = pk->answers;
+			pk->nsending = pk->nanswers;
+			pk->answers = NULL;
+			pk->nanswers = pk->cap = 0;
+		}
+		b->rec_n = n;
+		return 0;
+	}
+	log_warn("recorder: %s; answers go by the main connection",
+	    store_error(b->rec));
+	if (rc == STORE_TEMP)
+		b->db_down = 1;
+	return -1;
+}
+
+/* The recorder's answer for one packet of its batch. */
+static void
+rec_done(struct bulk *b, struct bulk_packet *pk,
+    const struct bulkq_batch_item *it, int rc)
+{
+	struct bulkq_result *res;
+
+	pk->recording = 0;
+	if (rc == STORE_TEMP) {
+		/* Kept: tried again with the next batch, or bulk_flush_all. */
+		sending_restore(pk);
+		pk->dirty = 1;
+		return;
+	}
+	if (it->held && (rc == STORE_OK || rc == BULKQ_LOST)) {
+		res = results_of(pk->sending, pk->nsending);
+		note_domains(b, res, pk->nsending);
+		free(res);
+		sending_clear(pk);
+		if (it->finished) {
+			packet_log_end(pk, BULKQ_DONE);
+			packet_free(b, pk);
+			return;
+		}
+	} else {
+		log_error("packet %lld: %s; left to its next claim", pk->q.id,
+		    rc == BULKQ_LOST ? "lease lost" : store_error(b->rec));
+		sending_clear(pk);
+		packet_lost(b, pk);
+	}
+	if (pk->ending || (pk->lost && pk->inflight == 0))
+		packet_end(b, pk);
 }
 
 void
 bulk_rec_readable(struct bulk *b)
 {
-	struct bulk_packet *pk = b->rec_pk;
-	struct bulkq_result *res;
+	size_t n = b->rec_n;
 	int done = 0, rc;
 
-	if (pk == NULL) {
+	if (n == 0) {
 		if (b->ev_rec != NULL)
 			event_del(b->ev_rec);
 		return;
 	}
-	rc = bulkq_record_receive(b->rec, &pk->q, &done);
+	rc = bulkq_record_receive(b->rec, b->rec_items, n, &done);
 	if (!done)
 		return;
 	event_del(b->ev_rec);
-	b->rec_pk = NULL;
-	switch (rc) {
-	case STORE_OK:
-		res = results_of(pk->sending, pk->nsending);
-		note_domains(b, res, pk->nsending);
-		free(res);
-		sending_clear(pk);
-		break;
-	case STORE_TEMP:
-		/* Kept: the main connection tries again (bulk_flush_all). */
+	b->rec_n = 0;
+	if (rc == STORE_TEMP) {
 		log_warn("recorder: %s; answers kept", store_error(b->rec));
-		sending_restore(pk);
-		pk->dirty = 1;
 		b->db_down = 1;
-		break;
-	default:
-		log_error("packet %lld: %s; left to its next claim", pk->q.id,
-		    rc == BULKQ_LOST ? "lease lost" : store_error(b->rec));
-		sending_clear(pk);
-		packet_lost(b, pk);
-		break;
 	}
-	if (pk->ending || (pk->lost && pk->inflight == 0)) {
-		pk->ending = 0;
-		packet_end(b, pk);
-	}
+	for (size_t i = 0; i < n; i++)
+		rec_done(b, b->rec_batch[i], &b->rec_items[i], rc);
 	bulk_flush_dirty(b);
 	bulk_pump(b);
 }
 
-/* Shutting down: wait (2 s at most) for the answers in flight. */
+/* Shutting down: the answers waiting, then (2 s at most) those in flight. */
 void
 bulk_rec_drain(struct bulk *b)
 {
-	for (int i = 0; i < 200 && b->rec_pk != NULL; i++) {
+	bulk_flush_dirty(b);
+	for (int i = 0; i < 200 && b->rec_n > 0; i++) {
 		struct pollfd pfd = { store_socket(b->rec), POLLIN, 0 };
 
 		if (pfd.fd < 0 || poll(&pfd, 1, 10) < 0)
@@ -745,34 +828,29 @@ bulk_rec_drain(struct bulk *b)
 }
 
 /*
- * The answers of packets still being sent, after a pass of the loop: to
- * the recorder when it is free, else on the main connection.
+ * The answers of the loop pass: to the recorder, in one batch, when it is
+ * free (else with the next one); on the main connection when there is no
+ * recorder, or it cannot take them.
  */
 void
 bulk_flush_dirty(struct bulk *b)
 {
-	struct bulk_packet *pk;
+	struct bulk_packet *pk, *next;
 
-	TAILQ_FOREACH(pk, &b->packets, entry) {
-		if (!pk->dirty || pk->lost || pk == b->rec_pk)
+	if (b->rec != NULL && !b->db_down && (b->rec_n > 0 || rec_send(b) == 0))
+		return;
+	for (pk = TAILQ_FIRST(&b->packets); pk != NULL; pk = next) {
+		next = TAILQ_NEXT(pk, entry);
+		if (!pk->dirty || pk->lost || pk->recording)
 			continue;
-		if (b->rec != NULL && b->rec_pk != NULL)
-			return;		/* the next goes when it is back */
 		pk->dirty = 0;
-		if (rec_start(b, pk) == 0)
-			continue;
-		if (pk->ending) {
-			/* No recorder: the end, answers and all, in line. */
-			pk->ending = 0;
-			packet_end(b, pk);
-			return;		/* the list may have changed */
-		}
-		if (packet_settle(b, pk, 0) == -1)
-			return;
-		if (pk->lost && pk->inflight == 0) {
+		if (pk->ending)
+			packet_close(b, pk);
+		else if (packet_settle(b, pk, 0) == 0 && pk->lost &&
+		    pk->inflight == 0)
 			packet_end(b, pk);	/* taken over meanwhile */
+		if (b->db_down)
 			return;
-		}
 	}
 }
 

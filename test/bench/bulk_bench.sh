@@ -18,7 +18,8 @@
 # (mlmmj's per-recipient run, default 1000: ~45 ms per recipient),
 # BENCH_BULK_RSS_N (default 1000000), BENCH_BULK_NRCPT (100),
 # BENCH_BULK_CONNECTIONS (4), BENCH_BULK_TIMEOUT (seconds one send may
-# take, 600); BENCH_BULK_PARTS picks parts (default "check p1 p2 rss").
+# take, 600); BENCH_BULK_PARTS picks parts (default "check p1 p2 rss");
+# BENCH_BULK_PEERS=0 leaves the peers out (Herald's figures alone).
 # BIN names the programs' directory (default build/bin).
 #
 # How Herald is timed: distribute and bulk already run as daemons (as on a
@@ -42,6 +43,7 @@ NRCPT=${BENCH_BULK_NRCPT:-100}
 CONN=${BENCH_BULK_CONNECTIONS:-4}
 TIMEOUT=${BENCH_BULK_TIMEOUT:-600}
 PARTS=${BENCH_BULK_PARTS:-check p1 p2 rss}
+PEERS=${BENCH_BULK_PEERS:-1}
 DOM=lists.example.test
 # shellcheck source=test/lib/pg.sh
 . test/lib/pg.sh
@@ -574,8 +576,10 @@ if has_part p1; then
 			echo "bench P1_bulk_grouped_$N: FAILED (list)"
 		fi
 	fi
-	source_run "P1_smtp_source_grouped_$N" $(((N + NRCPT - 1) / NRCPT)) "$NRCPT" P1_SRC
-	mlmmj_bench "P1_mlmmj_grouped_$N" p1 "$N" grouped P1_MLMMJ
+	if [ "$PEERS" = 1 ]; then
+		source_run "P1_smtp_source_grouped_$N" $(((N + NRCPT - 1) / NRCPT)) "$NRCPT" P1_SRC
+		mlmmj_bench "P1_mlmmj_grouped_$N" p1 "$N" grouped P1_MLMMJ
+	fi
 	[ -n "$P1_BULK" ] && [ -n "$P1_SRC" ] &&
 	    echo "bench P1_bulk_of_limit: $(echo "$P1_SRC $P1_BULK" | awk '{ printf "%.0f", 100 * $1 / $2 }') % (smtp-source's time / bulk's; goal >= 50 %)"
 	[ -n "$P1_BULK" ] && [ -n "$P1_MLMMJ" ] &&
@@ -593,8 +597,10 @@ if has_part p2; then
 			echo "bench P2_bulk_single_$N: FAILED (list)"
 		fi
 	fi
-	source_run "P2_smtp_source_single_$N" "$N" 1 P2_SRC
-	mlmmj_bench "P2_mlmmj_single_$MLN" p2 "$MLN" single P2_MLMMJ
+	if [ "$PEERS" = 1 ]; then
+		source_run "P2_smtp_source_single_$N" "$N" 1 P2_SRC
+		mlmmj_bench "P2_mlmmj_single_$MLN" p2 "$MLN" single P2_MLMMJ
+	fi
 	[ -n "$P2_BULK" ] && [ -n "$P2_SRC" ] &&
 	    echo "bench P2_bulk_of_limit: $(echo "$P2_SRC $P2_BULK" | awk '{ printf "%.0f", 100 * $1 / $2 }') % (smtp-source's time / bulk's; goal >= 50 %)"
 	if [ -n "$P2_MLMMJ" ]; then
