@@ -44,7 +44,8 @@ static const char claim_sql[] =
     " SELECT u.id, u.job_id, u.priority, u.reception, u.attempts,"
     " j.kind, j.return_path, j.message_id, j.list_name, j.domain, j.sender,"
     " j.tracking, j.dkim_sign, j.dkim_domain, j.dkim_selector, j.verp,"
-    " j.oneclick, j.personalize, j.dkim_key_path, j.dkim_identity"
+    " j.oneclick, j.personalize, j.dkim_key_path, j.dkim_identity,"
+    " j.merge_nonce, j.list_id"
     " FROM u JOIN bulk_jobs j ON j.id = u.job_id";
 
 /*
@@ -263,6 +264,7 @@ bulkq_packet_free(struct bulkq_packet *p)
 	free(p->dkim_selector);
 	free(p->dkim_key_path);
 	free(p->dkim_identity);
+	free(p->merge_nonce);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -310,7 +312,10 @@ bulkq_fill(struct bulkq_packet *out, const PGresult *res, const char *owner)
 	}
 	out->verp_flag = bulkq_col_bool(res, 0, 15);
 	out->oneclick = bulkq_col_bool(res, 0, 16);
-	out->personalize = bulkq_col_bool(res, 0, 17);
+	out->merge_nonce = bulkq_col_bool(res, 0, 17) ?
+	    bulkq_col(res, 0, 20) : NULL;
+	if (!PQgetisnull(res, 0, 21))
+		out->list_id = strtoll(PQgetvalue(res, 0, 21), NULL, 10);
 	/* A message_id the schema allows is never empty; keep NULL. */
 	if ((s = out->message_id) != NULL && *s == '\0') {
 		free(s);
@@ -461,6 +466,46 @@ bulkq_message(struct store *st, long long job_id, struct buf *out)
 	}
 	PQclear(res);
 	return rc;
+}
+
+static int bulkq_array_elem(struct buf *b, const char *s);
+
+static const char names_sql[] =
+    "SELECT r.o, s.name FROM unnest($2::text[]) WITH ORDINALITY AS r(e, o)"
+    " JOIN subscribers s ON s.list_id = $1::bigint AND s.email = r.e"
+    " WHERE s.name IS NOT NULL";
+
+int
+bulkq_member_names(struct store *st, const struct bulkq_packet *p,
+    char ***names)
+{
+	struct buf emails = BUF_INIT(BUF_UNLIMITED);
+	char id[24];
+	const char *v[] = { id, NULL };
+	PGresult *res;
+	int rc = buf_putc(&emails, '{');
+
+	*names = xcalloc(p->nrcpts > 0 ? p->nrcpts : 1, sizeof(**names));
+	for (size_t i = 0; i < p->nrcpts && rc == 0; i++)
+		rc = bulkq_array_elem(&emails, p->rcpts[i]);
+	if (rc != 0 || buf_putc(&emails, '}') != 0) {
+		buf_free(&emails);
+		return STORE_ERROR;
+	}
+	snprintf(id, sizeof(id), "%lld", p->list_id);
+	v[1] = buf_cstr(&emails);
+	rc = store_query(st, names_sql, STORE_NPARAMS(v), v, &res);
+	buf_free(&emails);
+	if (rc != STORE_OK)
+		return rc;
+	for (int r = 0; r < PQntuples(res); r++) {
+		long long o = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+
+		if (o >= 1 && (size_t)o <= p->nrcpts && (*names)[o - 1] == NULL)
+			(*names)[o - 1] = xstrdup(PQgetvalue(res, r, 1));
+	}
+	PQclear(res);
+	return STORE_OK;
 }
 
 /* -- the lease --------------------------------------------------------- */

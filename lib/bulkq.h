@@ -86,7 +86,8 @@ struct bulkq_packet {
 	int		 dkim_sign;
 	int		 verp_flag;	/* some recipients of the job get VERP */
 	int		 oneclick;
-	int		 personalize;
+	char		*merge_nonce;	/* merge fields' word, or NULL */
+	long long	 list_id;	/* 0 if none */
 };
 
 /* Free what a claim filled in, and zero the handle. */
@@ -177,6 +178,14 @@ int	bulkq_record_send(struct store *st,
 	    const struct bulkq_batch_item *items, size_t n);
 int	bulkq_record_receive(struct store *st, struct bulkq_batch_item *items,
 	    size_t n, int *done);
+
+/*
+ * The members' display names (gecos) for merge fields: *names gets an
+ * array parallel to p->rcpts, NULL where a member has none (free each,
+ * then the array; it is allocated even on failure).
+ */
+int	bulkq_member_names(struct store *st, const struct bulkq_packet *p,
+	    char ***names);
 
 /* When to stop retrying; zero fields take the defaults. */
 struct bulkq_policy {

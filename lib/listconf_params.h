@@ -69,6 +69,13 @@ LISTCONF_PARAM(MESSAGE_FOOTER, "message_footer", TEXT, "", 0, 0, NULL,
     "text put after the body of each distributed message")
 LISTCONF_PARAM(FOOTER_TYPE, "footer_type", ENUM, "mime", 0, 0, "mime|append",
     "mime: header and footer as MIME parts; append: added to a plain text body")
+LISTCONF_PARAM(PERSONALIZATION_FEATURE, "personalization_feature", BOOL, "off", 0, 0, NULL,
+    "merge fields ([% user.email %], [% user.gecos %]) filled in per recipient")
+LISTCONF_PARAM(PERSONALIZATION, "personalization", MAP, "", 0, 0, NULL,
+    "where merge fields are filled in")
+LISTCONF_PARAM(PERSONALIZATION_MAIL_APPLY_ON, "personalization.mail_apply_on", ENUM, "none", 0, 0,
+    "none|footer|all",
+    "footer: in message_header and message_footer; all: the same (Herald never merges the body)")
 LISTCONF_PARAM(MAX_SIZE, "max_size", SIZE, "", 1024, 1099511627776LL, NULL,
     "largest message the list distributes, in bytes (default: the site's or domain's max_size)")
 LISTCONF_PARAM(PRIORITY, "priority", INT, "5", 0, 9, NULL,

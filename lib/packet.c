@@ -410,6 +410,14 @@ packet_message_id_ok(const char *s)
 	return 1;
 }
 
+static int
+packet_nonce_valid(const char *s)
+{
+	size_t len = strspn(s, "0123456789abcdef");
+
+	return s[len] == '\0' && len >= 8 && len <= 64;
+}
+
 /* What the schema would refuse, refused here with a reason (a bug). */
 static const char *
 packet_job_invalid(const struct packet_job *job,
@@ -442,6 +450,8 @@ packet_job_invalid(const struct packet_job *job,
 	if (job->tracking != NULL && strcmp(job->tracking, "dsn") != 0 &&
 	    strcmp(job->tracking, "mdn") != 0)
 		return "tracking is neither dsn nor mdn";
+	if (job->merge_nonce != NULL && !packet_nonce_valid(job->merge_nonce))
+		return "merge nonce not 8 to 64 hex digits";
 	if (lim == NULL || lim->nrcpt < 1 || lim->avg < 1 ||
 	    lim->nrcpt > PACKET_NRCPT_MAX)
 		return "bad packet limits";
@@ -455,10 +465,10 @@ static const char job_insert_sql[] =
     "INSERT INTO bulk_jobs (kind, list_id, list_name, domain, message,"
     " message_id, sender, return_path, priority, deliver_after, spool_id,"
     " dkim_sign, dkim_domain, dkim_selector, personalize, oneclick,"
-    " verp_rate, tracking, dkim_key_path, dkim_identity)"
+    " verp_rate, tracking, dkim_key_path, dkim_identity, merge_nonce)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
     " CASE WHEN $10::bigint = 0 THEN now() ELSE to_timestamp($10::bigint) END,"
-    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     " ON CONFLICT (spool_id) DO NOTHING RETURNING id";
 
 static const char job_existing_sql[] =
@@ -690,11 +700,13 @@ packet_job_insert(struct store *st, const struct packet_job *job,
 		    prio, deliver, job->spool_id, job->dkim_sign ? "t" : "f",
 		    job->dkim_sign ? job->dkim_domain : NULL,
 		    job->dkim_sign ? job->dkim_selector : NULL,
-		    job->personalize ? "t" : "f", job->oneclick ? "t" : "f",
+		    job->merge_nonce != NULL ? "t" : "f",
+		    job->oneclick ? "t" : "f",
 		    rate, job->tracking,
 		    job->dkim_sign ? job->dkim_key_path : NULL,
 		    job->dkim_sign && job->dkim_identity != NULL &&
-		    *job->dkim_identity != '\0' ? job->dkim_identity : NULL };
+		    *job->dkim_identity != '\0' ? job->dkim_identity : NULL,
+		    job->merge_nonce };
 		int lengths[STORE_NPARAMS(p)] = { 0 };
 		int formats[STORE_NPARAMS(p)] = { 0 };
 

@@ -132,7 +132,7 @@ struct packet_job {
 	const char	*dkim_key_path;	/* for bulk's per-recipient signing */
 	const char	*dkim_identity;	/* i=; NULL or "" for none */
 	int		 oneclick;	/* RFC 8058 token per recipient */
-	int		 personalize;	/* merge fields per recipient */
+	const char	*merge_nonce;	/* merge fields' word (transform.h); NULL: none */
 	const char	*tracking;	/* NULL, "dsn" or "mdn" */
 	time_t		 not_before;	/* 0: now (delivery_time) */
 };

@@ -47,6 +47,7 @@ struct transform_list {
 	const char	*web_url;	/* web interface, no final "/"; NULL: none */
 	const char	*oneclick_url;	/* one-click unsubscription; NULL: none */
 	unsigned long	 sequence;	/* X-Sequence, [%list.sequence%]; 0: none */
+	const char	*merge_nonce;	/* personalization: see transform_merge() */
 };
 
 /* What transform_footer() does to signed or encrypted mail. */
@@ -78,6 +79,27 @@ int	transform_list_fields(struct msgedit *e, const struct transform_list *l,
 int	transform_footer(struct msgedit *e, const struct transform_list *l,
 	    const struct listconf *lc, enum transform_signed policy,
 	    struct buf *err);
+
+/*
+ * Personalization (merge fields). With l->merge_nonce set (a job's random
+ * hex word), transform_footer() fills "[% listname %]", "[% list.name %]",
+ * "[% domain %]" and "[% list.domain %]" in message_header and
+ * message_footer, makes "[% user.email %]", "[% user.escaped_email %]"
+ * and "[% user.gecos %]" tokens "[%NONCE:user.email%]" (a poster cannot
+ * guess the nonce, so the post's own text is never merged), and puts the
+ * texts in utf-8 8bit parts of their own (never appended to encoded
+ * text). transform_merge() then makes a recipient's copy: msg with each
+ * token replaced by the recipient's value (escaped_email: the address
+ * percent-encoded for a URL; gecos NULL: empty). *n_8bit says whether a
+ * value brought 8bit bytes. 0, or -1 (out's limit).
+ */
+struct transform_merge_values {
+	const char	*email;
+	const char	*gecos;
+};
+int	transform_merge(const char *msg, size_t len, const char *nonce,
+	    const struct transform_merge_values *v, struct buf *out,
+	    int *n_8bit);
 
 /* The steps in order: anonymize, subject, remove_headers. */
 int	transform_incoming(struct msgedit *e, const struct transform_list *l,

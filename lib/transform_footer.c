@@ -145,13 +145,17 @@ b64_encode(const char *in, size_t n, const char *eol, struct buf *out)
 	return rc;
 }
 
-/* A text/plain part: its fields, the blank line and the encoded text. */
+/*
+ * A text/plain part: its fields, the blank line and the encoded text.
+ * With merge fields, utf-8 and 8bit, so that the tokens stay as they are
+ * and any value bulk puts in their place fits.
+ */
 static int
-text_part(const char *text, const char *eol, struct buf *out)
+text_part(const char *text, const char *eol, int merge, struct buf *out)
 {
 	struct buf t = BUF_INIT(out->max);
 	int ascii = is_ascii(text, strlen(text)), rc = -1;
-	int qp = !ascii;
+	int qp = !ascii && !merge;
 
 	if (text_lines(text, "\n", &t) < 0)
 		goto out;
@@ -164,7 +168,8 @@ text_part(const char *text, const char *eol, struct buf *out)
 	}
 	if (buf_printf(out, "Content-Type: text/plain; charset=%s%s"
 	    "Content-Transfer-Encoding: %s%sContent-Disposition: inline%s%s",
-	    ascii ? "us-ascii" : "utf-8", eol, qp ? "quoted-printable" : "7bit",
+	    ascii && !merge ? "us-ascii" : "utf-8", eol,
+	    qp ? "quoted-printable" : merge ? "8bit" : "7bit",
 	    eol, eol, eol) < 0)
 		goto out;
 	if (qp)
@@ -305,7 +310,8 @@ insertable(const struct msg_part *p)
 }
 
 static int
-do_insert(struct msgedit *e, const struct msg *m, const char *h, const char *f)
+do_insert(struct msgedit *e, const struct msg *m, const char *h, const char *f,
+    int merge)
 {
 	const struct msg_part *p = m->root, *first = p->child, *last = p->last_child;
 	const char *eol = msgedit_eol(e), *bnd = msg_part_param(p, "boundary")->value;
@@ -314,13 +320,13 @@ do_insert(struct msgedit *e, const struct msg *m, const char *h, const char *f)
 
 	if (buf_append(&body, m->data + p->body_off, first->hdr_off - p->body_off) < 0)
 		goto out;
-	if (*h != '\0' && (text_part(h, eol, &body) < 0 ||
+	if (*h != '\0' && (text_part(h, eol, merge, &body) < 0 ||
 	    buf_printf(&body, "%s--%s%s", eol, bnd, eol) < 0))
 		goto out;
 	if (buf_append(&body, m->data + first->hdr_off, last->body_end - first->hdr_off) < 0)
 		goto out;
 	if (*f != '\0' && (buf_printf(&body, "%s--%s%s", eol, bnd, eol) < 0 ||
-	    text_part(f, eol, &body) < 0))
+	    text_part(f, eol, merge, &body) < 0))
 		goto out;
 	if (buf_append(&body, m->data + last->body_end, m->len - last->body_end) < 0)
 		goto out;
@@ -333,7 +339,7 @@ out:
 
 static int
 do_wrap(struct msgedit *e, const struct msg *m, const char *h, const char *f,
-    struct buf *err)
+    int merge, struct buf *err)
 {
 	const struct msg_part *p = m->root;
 	const char *eol = msgedit_eol(e), *cte = cte_word(p->cte);
@@ -347,7 +353,7 @@ do_wrap(struct msgedit *e, const struct msg *m, const char *h, const char *f,
 	}
 	if (buf_printf(&body, "--%s%s", bnd.data, eol) < 0)
 		goto full;
-	if (*h != '\0' && (text_part(h, eol, &body) < 0 ||
+	if (*h != '\0' && (text_part(h, eol, merge, &body) < 0 ||
 	    buf_printf(&body, "%s--%s%s", eol, bnd.data, eol) < 0))
 		goto full;
 	/* The message's own MIME fields, as they were, head its part. */
@@ -364,7 +370,7 @@ do_wrap(struct msgedit *e, const struct msg *m, const char *h, const char *f,
 	    buf_append(&body, m->data + p->body_off, m->len - p->body_off) < 0)
 		goto full;
 	if (*f != '\0' && (buf_printf(&body, "%s--%s%s", eol, bnd.data, eol) < 0 ||
-	    text_part(f, eol, &body) < 0))
+	    text_part(f, eol, merge, &body) < 0))
 		goto full;
 	if (buf_printf(&body, "%s--%s--%s", eol, bnd.data, eol) < 0 ||
 	    buf_printf(&ct, "multipart/mixed; boundary=\"%s\"", bnd.data) < 0)
@@ -388,17 +394,63 @@ out:
 	return rc;
 }
 
-int
-transform_footer(struct msgedit *e, const struct transform_list *l,
-    const struct listconf *lc, enum transform_signed policy, struct buf *err)
+/* A merge field's name: the user's are tokens, the list's are filled in. */
+static int
+merge_field(const struct transform_list *l, const char *name, size_t n,
+    struct buf *out)
 {
-	const char *h = listconf_str(lc, LC_MESSAGE_HEADER);
-	const char *f = listconf_str(lc, LC_MESSAGE_FOOTER);
+	static const char *const user[] = {
+		"user.email", "user.escaped_email", "user.gecos",
+	};
+
+	for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++)
+		if (strlen(user[i]) == n && strncmp(name, user[i], n) == 0)
+			return buf_printf(out, "[%%%s:%s%%]", l->merge_nonce,
+			    user[i]) < 0 ? -1 : 1;
+	if ((n == 8 && strncmp(name, "listname", 8) == 0) ||
+	    (n == 9 && strncmp(name, "list.name", 9) == 0))
+		return buf_puts(out, l->name) < 0 ? -1 : 1;
+	if ((n == 6 && strncmp(name, "domain", 6) == 0) ||
+	    (n == 11 && strncmp(name, "list.domain", 11) == 0))
+		return buf_puts(out, l->domain) < 0 ? -1 : 1;
+	return 0;
+}
+
+/*
+ * text with its merge fields ("[% user.email %]", blanks optional) made
+ * what transform_merge_token() describes; unknown ones stay as written.
+ */
+static int
+merge_render(const struct transform_list *l, const char *text, struct buf *out)
+{
+	const char *p = text, *open, *close, *a, *b;
+
+	while ((open = strstr(p, "[%")) != NULL &&
+	    (close = strstr(open + 2, "%]")) != NULL) {
+		int known;
+
+		for (a = open + 2; a < close && *a == ' '; a++)
+			;
+		for (b = close; b > a && b[-1] == ' '; b--)
+			;
+		if (buf_append(out, p, (size_t)(open - p)) < 0)
+			return -1;
+		if ((known = merge_field(l, a, (size_t)(b - a), out)) < 0)
+			return -1;
+		if (!known && buf_append(out, open, (size_t)(close + 2 - open)) < 0)
+			return -1;
+		p = close + 2;
+	}
+	return buf_puts(out, p) < 0 ? -1 : 0;
+}
+
+static int
+footer_place(struct msgedit *e, const struct listconf *lc,
+    enum transform_signed policy, const char *h, const char *f, int merge,
+    struct buf *err)
+{
 	const struct msg *m;
 
-	(void)l;
-	if (*h == '\0' && *f == '\0')
-		return 0;
 	if ((m = msgedit_msg(e)) == NULL) {
 		buf_puts(err, "footer: message too large");
 		return -1;
@@ -406,9 +458,10 @@ transform_footer(struct msgedit *e, const struct transform_list *l,
 	if (is_protected(m->root)) {
 		if (policy == TRANSFORM_SIGNED_SKIP)
 			return 0;
-		return do_wrap(e, m, h, f, err);
+		return do_wrap(e, m, h, f, merge, err);
 	}
-	if (strcmp(listconf_str(lc, LC_FOOTER_TYPE), "append") == 0 &&
+	/* Merge fields go in parts of their own: never into encoded text. */
+	if (!merge && strcmp(listconf_str(lc, LC_FOOTER_TYPE), "append") == 0 &&
 	    appendable(m, h, f)) {
 		if (do_append(e, m, h, f) < 0) {
 			buf_puts(err, "footer: message too large");
@@ -417,11 +470,115 @@ transform_footer(struct msgedit *e, const struct transform_list *l,
 		return 0;
 	}
 	if (insertable(m->root)) {
-		if (do_insert(e, m, h, f) < 0) {
+		if (do_insert(e, m, h, f, merge) < 0) {
 			buf_puts(err, "footer: message too large");
 			return -1;
 		}
 		return 0;
 	}
-	return do_wrap(e, m, h, f, err);
+	return do_wrap(e, m, h, f, merge, err);
+}
+
+int
+transform_footer(struct msgedit *e, const struct transform_list *l,
+    const struct listconf *lc, enum transform_signed policy, struct buf *err)
+{
+	const char *h = listconf_str(lc, LC_MESSAGE_HEADER);
+	const char *f = listconf_str(lc, LC_MESSAGE_FOOTER);
+	struct buf mh = BUF_INIT(BUF_UNLIMITED), mf = BUF_INIT(BUF_UNLIMITED);
+	int merge = l->merge_nonce != NULL, rc;
+
+	if (*h == '\0' && *f == '\0')
+		return 0;
+	if (merge) {
+		if (merge_render(l, h, &mh) < 0 || merge_render(l, f, &mf) < 0) {
+			buf_free(&mh);
+			buf_free(&mf);
+			buf_puts(err, "footer: out of memory");
+			return -1;
+		}
+		h = buf_cstr(&mh);
+		f = buf_cstr(&mf);
+	}
+	rc = footer_place(e, lc, policy, h, f, merge, err);
+	buf_free(&mh);
+	buf_free(&mf);
+	return rc;
+}
+
+/* The address for a URL: unreserved bytes as they are, others %XX. */
+static int
+url_escape(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~@", c) != NULL) {
+			if (buf_putc(out, c) < 0)
+				return -1;
+		} else if (buf_putc(out, '%') < 0 || buf_putc(out, hex[c >> 4]) < 0 ||
+		    buf_putc(out, hex[c & 15]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+merge_value(const char *field, size_t n, const struct transform_merge_values *v,
+    struct buf *out)
+{
+	const char *s = "";
+
+	if (n == 10 && strncmp(field, "user.email", 10) == 0)
+		s = v->email;
+	else if (n == 18 && strncmp(field, "user.escaped_email", 18) == 0)
+		return url_escape(v->email, out);
+	else if (n == 10 && strncmp(field, "user.gecos", 10) == 0)
+		s = v->gecos;
+	return buf_puts(out, s != NULL ? s : "") < 0 ? -1 : 0;
+}
+
+int
+transform_merge(const char *msg, size_t len, const char *nonce,
+    const struct transform_merge_values *v, struct buf *out, int *n_8bit)
+{
+	size_t nl = strlen(nonce), i = 0, start = 0;
+
+	*n_8bit = 0;
+	while (i + nl + 5 <= len) {
+		const char *t = msg + i, *end;
+
+		if (t[0] != '[' || t[1] != '%' || memcmp(t + 2, nonce, nl) != 0 ||
+		    t[2 + nl] != ':') {
+			i++;
+			continue;
+		}
+		end = NULL;
+		for (size_t j = i + 3 + nl; j + 1 < len && j < i + 64; j++)
+			if (msg[j] == '%' && msg[j + 1] == ']') {
+				end = msg + j;
+				break;
+			}
+		if (end == NULL) {
+			i++;
+			continue;
+		}
+		if (buf_append(out, msg + start, i - start) < 0)
+			return -1;
+		{
+			size_t before = out->len;
+
+			if (merge_value(t + 3 + nl, (size_t)(end - (t + 3 + nl)),
+			    v, out) < 0)
+				return -1;
+			if (out->len > before &&
+			    !is_ascii(out->data + before, out->len - before))
+				*n_8bit = 1;
+		}
+		i = start = (size_t)(end + 2 - msg);
+	}
+	return buf_append(out, msg + start, len - start) < 0 ? -1 : 0;
 }

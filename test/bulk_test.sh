@@ -320,6 +320,41 @@ if [ "$DKIM" -eq 1 ]; then
 	fi
 fi
 
+# -- 3b. merge fields: each member's own address and name in the footer -------
+bs_members "$T/m3m" 3 g "merge.$MD"
+check "a list with merge fields" mklist merge "$T/m3m" "dkim_signature_apply_on: any" \
+    "personalization_feature: on" "personalization:" "  mail_apply_on: footer" \
+    'message_footer: "For [% user.email %] ([% user.gecos %]) of [% listname %]"'
+last=$(tail -n 1 "$T/m3m")
+sql "UPDATE subscribers s SET name = 'Zoë ' || split_part(s.email, '@', 1)
+    FROM lists l WHERE l.id = s.list_id AND l.name = 'merge' AND s.email <> '$last'" >/dev/null
+MID=merge.$$@example.org
+check "merge: distributed" post "$T/c3.yaml" merge "$MID"
+eq "merge: the job has its word" \
+    "$(sql "SELECT personalize AND merge_nonce ~ '^[0-9a-f]{12}$' FROM bulk_jobs WHERE message_id = '$MID'")" t
+bulk1 "$T/c3.yaml"
+eq "merge: bulk -1 exits 0" "$RC" 0
+eq "merge: every member once" "$(bs_once_each "$T/m3m" "$DUMP")" "0 0"
+eq "merge: a copy each" "$(bs_split "$DUMP" "$T/mg" "<$MID>")" 3
+bad=0 signed=0
+for f in "$T"/mg/*.eml; do
+	a=$(tr -d ' ' < "${f%.eml}.rcpt")
+	if [ "$a" = "$last" ]; then want="For $a () of merge"; else want="For $a (Zoë ${a%@*}) of merge"; fi
+	if ! grep -qF "$want" "$f" || grep -q '\[%' "$f"; then
+		bad=$((bad + 1))
+		echo "# $a: $(grep -a '^For ' "$f")"
+	fi
+	if [ "$DKIM" -eq 1 ] && command -v opendkim >/dev/null 2>&1 &&
+	    opendkim -x "$T/dkim/opendkim.conf" -t "$f" 2>&1 |
+	    grep -q "verification (s=t1, d=$D, .*) succeeded"; then
+		signed=$((signed + 1))
+	fi
+done
+eq "merge: each footer names its member, no token left" "$bad" 0
+if [ "$DKIM" -eq 1 ] && command -v opendkim >/dev/null 2>&1; then
+	eq "merge: opendkim verifies every merged copy (signed again)" "$signed" 3
+fi
+
 # -- 4. the limits file: nrcpt and single; concurrency -----------------------
 printf 'lim.%s nrcpt=2\none.%s single=yes\n' "$MD" "$MD" > "$T/limits4"
 site "$T/c4.yaml" "$SINK1" "nrcpt_by_domain: $T/limits4"

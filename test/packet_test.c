@@ -622,7 +622,7 @@ test_job_fields(void **state)
 	j.dkim_domain = "lists.example.org";
 	j.dkim_selector = "s2024";
 	j.oneclick = 1;
-	j.personalize = 1;
+	j.merge_nonce = "0123abcd";
 	j.not_before = 4102444800;	/* 2100-01-01 */
 	j.message_id = NULL;
 	assert_int_equal(packet_job_create(st, &j, &default_limits, &out),
@@ -641,7 +641,8 @@ test_job_fields(void **state)
 	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_jobs WHERE id = "
 	    "$1::bigint AND return_path = '' AND priority = 1 AND dkim_sign "
 	    "AND dkim_domain = 'lists.example.org' AND dkim_selector = 's2024' "
-	    "AND oneclick AND personalize AND message_id IS NULL AND "
+	    "AND oneclick AND personalize AND merge_nonce = '0123abcd' AND "
+	    "message_id IS NULL AND "
 	    "deliver_after = '2100-01-01 00:00:00+00'", out.job_id), 1);
 	assert_int_equal(sql_int(st, "SELECT count(*) FROM bulk_packets WHERE "
 	    "job_id = $1::bigint AND priority = 1 AND next_attempt_at = "

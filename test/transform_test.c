@@ -315,7 +315,7 @@ test_subject_idempotent(void **state)
 		"=?iso-8859-1?b?Q2Fm6SBjcuhtZQ==?= Re: x",
 	};
 	struct listconf *lc = conf("subject: x\ncustom_subject: \"[%list.name%]\"\n");
-	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0 };
+	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0, NULL };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
@@ -346,7 +346,7 @@ static void
 test_subject_bad_template(void **state)
 {
 	struct listconf *lc = conf("subject: x\ncustom_subject: \"[%list.owner%]\"\n");
-	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0 };
+	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0, NULL };
 	struct msgedit *e = msgedit_new("Subject: Hi\n\nb\n", 15, NULL, NULL);
 	struct buf out = BUF_INIT(4096), err = BUF_INIT(256);
 
@@ -360,12 +360,72 @@ test_subject_bad_template(void **state)
 	buf_free(&err);
 }
 
+/*
+ * Merge fields: the list's filled in at once, the user's made tokens in a
+ * utf-8 8bit part of their own (even with footer_type append and a
+ * base64 body), then filled per recipient; the post's own text, tokens
+ * with another word included, is never touched.
+ */
+static void
+test_merge_fields(void **state)
+{
+	struct listconf *lc = conf("subject: x\nfooter_type: append\n"
+	    "message_footer: \"To [% user.email %] ([%user.gecos%]) of "
+	    "[% listname %]@[% domain %]: [% user.escaped_email %] "
+	    "[% user.password %]\"\n");
+	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL,
+	    0, "00ff00ff00ff" };
+	static const char post[] = "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "WyUgdXNlci5lbWFpbCAlXQo=\n";	/* "[% user.email %]\n" */
+	static const char forged[] = "Subject: x\n\n[%00ff00ff0000:user.email%]\n";
+	struct msgedit *e = msgedit_new(post, sizeof(post) - 1, NULL, NULL);
+	struct buf out = BUF_INIT(1 << 16), mine = BUF_INIT(1 << 16),
+	    err = BUF_INIT(256);
+	const struct transform_merge_values v = { "j+x@b.org", "Jos\xc3\xa9" };
+	int n8 = -1;
+
+	(void)state;
+	assert_int_equal(transform_footer(e, &l, lc, TRANSFORM_SIGNED_PART,
+	    &err), 0);
+	assert_int_equal(msgedit_output(e, &out), 0);
+	assert_non_null(strstr(buf_cstr(&out), "multipart/mixed"));
+	assert_non_null(strstr(buf_cstr(&out), "WyUgdXNlci5lbWFpbCAlXQo="));
+	assert_non_null(strstr(buf_cstr(&out), "Content-Type: text/plain; "
+	    "charset=utf-8\nContent-Transfer-Encoding: 8bit\n"));
+	assert_non_null(strstr(buf_cstr(&out), "To [%00ff00ff00ff:user.email%] "
+	    "([%00ff00ff00ff:user.gecos%]) of dev@example.org: "
+	    "[%00ff00ff00ff:user.escaped_email%] [% user.password %]"));
+	assert_int_equal(transform_merge(out.data, out.len, "00ff00ff00ff", &v,
+	    &mine, &n8), 0);
+	assert_int_equal(n8, 1);
+	assert_non_null(strstr(buf_cstr(&mine), "To j+x@b.org (Jos\xc3\xa9) of "
+	    "dev@example.org: j%2Bx@b.org [% user.password %]"));
+	assert_null(strstr(buf_cstr(&mine), "00ff00ff00ff"));
+	/* The same message less the footer: nothing else moved. */
+	assert_int_equal(mine.len, out.len - 3 * (sizeof("[%00ff00ff00ff:%]") - 1)
+	    - strlen("user.email") - strlen("user.gecos")
+	    - strlen("user.escaped_email") + strlen("j+x@b.org") + strlen("Jos\xc3\xa9")
+	    + strlen("j%2Bx@b.org"));
+	/* A word that is not the job's: left as it is. */
+	buf_reset(&mine);
+	assert_int_equal(transform_merge(forged, sizeof(forged) - 1,
+	    "00ff00ff00ff", &v, &mine, &n8), 0);
+	assert_string_equal(buf_cstr(&mine), forged);
+	assert_int_equal(n8, 0);
+	msgedit_free(e);
+	listconf_free(lc);
+	buf_free(&out);
+	buf_free(&mine);
+	buf_free(&err);
+}
+
 /* A long encoded subject: every encoded-word fits, every line is folded. */
 static void
 test_subject_long_encoded(void **state)
 {
 	struct listconf *lc = conf("subject: x\ncustom_subject: \"[%list.name%]\"\n");
-	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0 };
+	struct transform_list l = { "dev", "example.org", NULL, NULL, NULL, NULL, 0, NULL };
 	struct buf msg = BUF_INIT(1 << 16), out = BUF_INIT(1 << 16),
 	    dec = BUF_INIT(1 << 16), want = BUF_INIT(1 << 16), err = BUF_INIT(256);
 	struct msgedit *e;
@@ -404,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_subject_idempotent),
 		cmocka_unit_test(test_subject_bad_template),
 		cmocka_unit_test(test_subject_long_encoded),
+		cmocka_unit_test(test_merge_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

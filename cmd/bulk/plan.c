@@ -10,10 +10,14 @@
  *     the job has them: the message with their own List-Unsubscribe URL,
  *     signed again when distribute signed it (the signature covers that
  *     field);
- *   - of a domain whose limits say single=yes.
- * A personal copy that cannot be made (no key to sign it again, a field
+ *   - of a domain whose limits say single=yes;
+ *   - of a job with merge fields (personalization): the message with the
+ *     tokens distribute left in its header and footer parts filled with
+ *     the member's address and name (lib/transform.h), signed again.
+ * A one-click copy that cannot be made (no key to sign it again, a field
  * too long) is not made: the recipient gets the common message, which is
- * still correct mail, and the reason is logged once per job.
+ * still correct mail, and the reason is logged. A merged copy that cannot
+ * be signed goes unsigned (the common message would show the tokens).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +101,9 @@ job_signer(struct bulk_job *job, const struct bulkq_packet *q)
 	if (!q->dkim_sign)
 		return;
 	if (q->dkim_key_path == NULL || job->sig_end == 0) {
-		log_warn("job %lld: signed without a key bulk can use: no "
-		    "personal one-click copies", job->id);
+		log_warn("job %lld: signed without a key bulk can use: "
+		    "personal copies go without one-click URLs or unsigned",
+		    job->id);
 		return;
 	}
 	memset(&sc, 0, sizeof(sc));
@@ -107,8 +112,8 @@ job_signer(struct bulk_job *job, const struct bulkq_packet *q)
 	sc.selector = q->dkim_selector;
 	sc.identity = q->dkim_identity;
 	if ((job->signer = dkim_signer_new(&sc, &err)) == NULL)
-		log_warn("job %lld: dkim: %s: no personal one-click copies",
-		    job->id, buf_cstr(&err));
+		log_warn("job %lld: dkim: %s: personal copies go without "
+		    "one-click URLs or unsigned", job->id, buf_cstr(&err));
 	buf_free(&err);
 }
 
@@ -136,11 +141,12 @@ job_load(struct bulk *b, const struct bulkq_packet *q)
 	if (has_8bit(job->raw.data, job->raw.len))
 		job->flags |= SMTP_TXN_8BIT;
 	job_locate(job, q->dkim_sign);
-	if (q->oneclick && b->oneclick_base != NULL && q->list_name != NULL &&
-	    job->lu_end != 0) {
+	job->oneclick_ok = q->oneclick && b->oneclick_base != NULL &&
+	    q->list_name != NULL && job->lu_end != 0;
+	if (job->oneclick_ok || q->merge_nonce != NULL)
 		job_signer(job, q);
-		job->oneclick_ok = !q->dkim_sign || job->signer != NULL;
-	}
+	if (q->dkim_sign && job->signer == NULL)
+		job->oneclick_ok = 0;
 	return job;
 }
 
@@ -233,39 +239,78 @@ verp_return_path(struct bulk *b, const struct bulkq_packet *q,
 	return buf_steal(&rp);
 }
 
-/*
- * The job's message for rcpt with its own one-click URL, signed again
- * when the job was signed, prepared for DATA. NULL when it cannot be.
- */
-static struct buf *
-oneclick_copy(struct bulk *b, const struct bulkq_packet *q,
-    struct bulk_job *job, const char *rcpt)
+/* What a recipient gets of their own in a personal copy. */
+struct personal {
+	const char	*rcpt;
+	int		 oneclick;	/* their own one-click URL */
+	const char	*gecos;		/* merge fields: their name, or NULL */
+	int		 n_8bit;	/* out: a merged value brought 8bit */
+};
+
+/* The job's message less our signature, with rcpt's one-click URL. */
+static int
+oneclick_fields(struct bulk *b, const struct bulkq_packet *q,
+    const struct bulk_job *job, const char *rcpt, struct buf *raw)
 {
-	struct buf url = BUF_INIT(2048), value = BUF_INIT(BULK_FIELD_MAX),
-	    raw = BUF_INIT(BULK_MESSAGE_MAX), sig = BUF_INIT(64 * 1024),
-	    err = BUF_INIT(1024);
-	struct buf *out = NULL;
+	struct buf url = BUF_INIT(2048), value = BUF_INIT(BULK_FIELD_MAX);
 	const char *m = job->raw.data;
+	int rc = -1;
 
 	if (oneclick_url(b->oneclick_base, &b->oneclick_key, q->list_name,
 	    q->domain, rcpt, time(NULL), &url) == -1 ||
 	    transform_unsubscribe_value(job->lu_value, buf_cstr(&url),
 	    &value) == -1)
 		goto out;
-	if (buf_append(&raw, m + job->sig_end, job->lu_start - job->sig_end) == -1 ||
-	    buf_printf(&raw, "List-Unsubscribe: %s%sList-Unsubscribe-Post: "
+	if (buf_append(raw, m + job->sig_end, job->lu_start - job->sig_end) == -1 ||
+	    buf_printf(raw, "List-Unsubscribe: %s%sList-Unsubscribe-Post: "
 	    "%s%s", buf_cstr(&value), job->eol, ONECLICK_POST_BODY,
 	    job->eol) == -1 ||
-	    buf_append(&raw, m + job->lu_end, job->raw.len - job->lu_end) == -1)
+	    buf_append(raw, m + job->lu_end, job->raw.len - job->lu_end) == -1)
 		goto out;
+	rc = 0;
+out:
+	buf_free(&url);
+	buf_free(&value);
+	return rc;
+}
+
+/*
+ * The job's message for one recipient, signed again when the job was
+ * signed, prepared for DATA. NULL when it cannot be.
+ */
+static struct buf *
+personal_copy(struct bulk *b, const struct bulkq_packet *q,
+    struct bulk_job *job, struct personal *pp)
+{
+	struct buf raw = BUF_INIT(BULK_MESSAGE_MAX),
+	    merged = BUF_INIT(BULK_MESSAGE_MAX), sig = BUF_INIT(64 * 1024),
+	    err = BUF_INIT(1024);
+	struct buf *out = NULL, *msg = &raw;
+
+	if (pp->oneclick) {
+		if (oneclick_fields(b, q, job, pp->rcpt, &raw) == -1)
+			goto out;
+	} else if (buf_append(&raw, job->raw.data + job->sig_end,
+	    job->raw.len - job->sig_end) == -1)
+		goto out;
+	if (q->merge_nonce != NULL) {
+		const struct transform_merge_values v = { pp->rcpt, pp->gecos };
+
+		if (transform_merge(raw.data, raw.len, q->merge_nonce, &v,
+		    &merged, &pp->n_8bit) == -1)
+			goto out;
+		msg = &merged;
+	}
 	/* The signature goes first; it covers what follows. */
-	if (job->signer != NULL && dkim_signer_sign(job->signer, raw.data,
-	    raw.len, &sig, &err) == -1) {
+	if (job->signer != NULL && dkim_signer_sign(job->signer, msg->data,
+	    msg->len, &sig, &err) == -1) {
 		log_warn("packet %lld: dkim: %s", q->id, buf_cstr(&err));
-		goto out;
+		if (q->merge_nonce == NULL)
+			goto out;
+		buf_reset(&sig);
 	}
 	sig.max = BULK_MESSAGE_MAX + sig.len;
-	if (buf_append(&sig, raw.data, raw.len) == -1)
+	if (buf_append(&sig, msg->data, msg->len) == -1)
 		goto out;
 	out = xmalloc(sizeof(*out));
 	buf_init(out, job->prepared.max);
@@ -275,9 +320,8 @@ oneclick_copy(struct bulk *b, const struct bulkq_packet *q,
 		out = NULL;
 	}
 out:
-	buf_free(&url);
-	buf_free(&value);
 	buf_free(&raw);
+	buf_free(&merged);
 	buf_free(&sig);
 	buf_free(&err);
 	return out;
@@ -365,16 +409,46 @@ is_verp(const struct bulkq_packet *q, const char *rcpt)
 
 /* One transaction for one recipient, with what they need of their own. */
 static void
-plan_single(struct bulk *b, struct bulk_packet *pk, const char *rcpt,
-    int verp, int oneclick)
+plan_single(struct bulk *b, struct bulk_packet *pk, int verp,
+    struct personal *pp)
 {
-	char *rp = verp ? verp_return_path(b, &pk->q, rcpt) : NULL;
-	struct bulk_txn *t = txn_new(b, pk, rp, &rcpt, 1);
+	char *rp = verp ? verp_return_path(b, &pk->q, pp->rcpt) : NULL;
+	struct bulk_txn *t = txn_new(b, pk, rp, &pp->rcpt, 1);
 
-	if (oneclick && (t->personal = oneclick_copy(b, &pk->q, pk->job,
-	    rcpt)) == NULL)
-		log_warn("packet %lld: no one-click copy for %s", pk->q.id, rcpt);
+	if (pp->oneclick || pk->q.merge_nonce != NULL) {
+		if ((t->personal = personal_copy(b, &pk->q, pk->job, pp)) == NULL)
+			log_warn("packet %lld: no personal copy for %s: the "
+			    "common one goes", pk->q.id, pp->rcpt);
+		else if (pp->n_8bit)
+			t->flags |= SMTP_TXN_8BIT;
+	}
 	plan_add(b, pk, t);
+}
+
+static void
+names_free(char **names, size_t n)
+{
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The members' names for the merge fields; 0, or -1 (logged). */
+static int
+member_names(struct bulk *b, struct bulk_packet *pk, char ***names)
+{
+	int rc = bulkq_member_names(b->st, &pk->q, names);
+
+	if (rc == STORE_OK)
+		return 0;
+	b->db_down = rc == STORE_TEMP;
+	log_error("packet %lld: cannot read the members' names: %s", pk->q.id,
+	    store_error(b->st));
+	names_free(*names, pk->q.nrcpts);
+	*names = NULL;
+	return -1;
 }
 
 /*
@@ -389,8 +463,11 @@ bulk_plan(struct bulk *b, struct bulk_packet *pk)
 	size_t ng = 0, run = 0;
 	const char *run_domain = NULL;
 	int run_limit = 0, run_limited = 0;
+	char **names = NULL;
 
 	if ((pk->job = job_for(b, q)) == NULL)
+		return -1;
+	if (q->merge_nonce != NULL && member_names(b, pk, &names) == -1)
 		return -1;
 	if (q->nverp > 1)
 		qsort(q->verp, q->nverp, sizeof(*q->verp), strp_cmp);
@@ -398,12 +475,13 @@ bulk_plan(struct bulk *b, struct bulk_packet *pk)
 	for (size_t i = 0; i < q->nrcpts; i++) {
 		const char *r = q->rcpts[i], *d = domain_of(r);
 		struct domlimit dl;
-		int verp = is_verp(q, r), oneclick;
+		int verp = is_verp(q, r);
+		struct personal pp = { r, 0, names != NULL ? names[i] : NULL, 0 };
 
 		bulk_limits(b, d, &dl);
-		oneclick = pk->job->oneclick_ok && dl.oneclick;
-		if (verp || oneclick || dl.single) {
-			plan_single(b, pk, r, verp, oneclick);
+		pp.oneclick = pk->job->oneclick_ok && dl.oneclick;
+		if (verp || pp.oneclick || dl.single || q->merge_nonce != NULL) {
+			plan_single(b, pk, verp, &pp);
 			continue;
 		}
 		if (run_domain == NULL || strcmp(run_domain, d) != 0) {
@@ -428,5 +506,6 @@ bulk_plan(struct bulk *b, struct bulk_packet *pk)
 	if (ng > 0)
 		plan_add(b, pk, txn_new(b, pk, NULL, group, ng));
 	free(group);
+	names_free(names, q->nrcpts);
 	return 0;
 }

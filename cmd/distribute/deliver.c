@@ -263,13 +263,40 @@ describe_list(struct dist *d, const struct inmsg *im, unsigned long seq,
 }
 
 /*
+ * Whether the list's merge fields are filled in per recipient (Sympa's
+ * personalization_feature with mail_apply_on footer or all: Herald merges
+ * message_header and message_footer only, never the post's own text).
+ */
+static int
+personalized(const struct listconf *lc)
+{
+	return listconf_bool(lc, LC_PERSONALIZATION_FEATURE) &&
+	    strcmp(listconf_str(lc, LC_PERSONALIZATION_MAIL_APPLY_ON),
+	    "none") != 0;
+}
+
+/* Whether out holds a merge token of the job's word. */
+static int
+has_merge_token(const struct buf *out, const char *nonce)
+{
+	struct buf tok = BUF_INIT(128);
+	int found;
+
+	buf_printf(&tok, "[%%%s:", nonce);
+	found = memmem(out->data, out->len, tok.data, tok.len) != NULL;
+	buf_free(&tok);
+	return found;
+}
+
+/*
  * The transformed message into out: DIST_DONE, or a failure with im->why.
  * sg tells bulk who signed it (key NULL: nobody), so that it signs again
- * when it changes headers per recipient.
+ * when it changes headers per recipient. nonce gets the word of the merge
+ * tokens the message holds (lib/transform.h), or stays empty.
  */
 static enum dist_fate
 transform(struct dist *d, struct inmsg *im, unsigned long seq,
-    struct buf *out, struct signing *signer)
+    struct buf *out, struct signing *signer, struct buf *nonce)
 {
 	const struct listconf *lc = im->le->conf;
 	struct transform_list tl;
@@ -282,6 +309,9 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 	memset(signer, 0, sizeof(*signer));
 
 	describe_list(d, im, seq, &robot, &tl);
+	buf_reset(nonce);
+	if (personalized(lc) && transform_random_hex(6, nonce) == 0)
+		tl.merge_nonce = buf_cstr(nonce);
 	if ((e = msgedit_new(im->data.data, im->data.len, NULL, &err)) == NULL) {
 		rc = dist_fail(im, DIST_BAD, "cannot edit: %s", buf_cstr(&err));
 		goto out;
@@ -306,6 +336,9 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 	buf_reset(out);
 	if (msgedit_output(e, out) == -1)
 		goto fail;
+	/* Nothing of the members' in the header or footer: one copy for all. */
+	if (tl.merge_nonce != NULL && !has_merge_token(out, tl.merge_nonce))
+		buf_reset(nonce);
 	if (drop_incoming_signatures(d, im, e, out)) {
 		buf_reset(out);
 		if (msgedit_output(e, out) == -1)
@@ -343,6 +376,30 @@ out:
 	return rc;
 }
 
+/*
+ * The digest's copy: one for every digest member, so its merge fields
+ * (if any) name nobody.
+ */
+static int
+digest_copy(struct dist *d, const struct inmsg *im, const struct buf *out,
+    const struct buf *nonce)
+{
+	static const struct transform_merge_values nobody = { "", "" };
+	struct buf merged = BUF_INIT(DELIVER_MAX_OUT);
+	int n8, rc;
+
+	if (nonce->len == 0)
+		return copy_to_spool(&d->digest, im, SPOOL_DEFAULT_PRIORITY,
+		    out->data, out->len);
+	rc = transform_merge(out->data, out->len, buf_cstr(nonce), &nobody,
+	    &merged, &n8);
+	if (rc == 0)
+		rc = copy_to_spool(&d->digest, im, SPOOL_DEFAULT_PRIORITY,
+		    merged.data, merged.len);
+	buf_free(&merged);
+	return rc;
+}
+
 static int
 next_sequence(struct dist *d, const struct inmsg *im, unsigned long *seq)
 {
@@ -360,7 +417,8 @@ deliver_post(struct dist *d, struct inmsg *im)
 {
 	const struct hold *released = im->released;
 	const struct listconf *lc = im->le->conf;
-	struct buf out = BUF_INIT(DELIVER_MAX_OUT), rp = BUF_INIT(512);
+	struct buf out = BUF_INIT(DELIVER_MAX_OUT), rp = BUF_INIT(512),
+	    nonce = BUF_INIT(64);
 	struct packet_job job;
 	struct packet_outcome oc;
 	unsigned long seq = 0;
@@ -374,9 +432,10 @@ deliver_post(struct dist *d, struct inmsg *im)
 		buf_free(&out);
 		return dist_store_fail(d, im, rc, "post counter");
 	}
-	if ((fate = transform(d, im, seq, &out, &signer)) != DIST_DONE) {
+	if ((fate = transform(d, im, seq, &out, &signer, &nonce)) != DIST_DONE) {
 		store_rollback(d->st);
 		buf_free(&out);
+		buf_free(&nonce);
 		return fate;
 	}
 	buf_printf(&rp, "%s-owner@%s", im->route.list, im->route.domain);
@@ -400,6 +459,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 	job.dkim_selector = signer.selector;
 	job.dkim_key_path = signer.key;
 	job.dkim_identity = signer.identity;
+	job.merge_nonce = nonce.len > 0 ? buf_cstr(&nonce) : NULL;
 	rc = packet_job_create(d->st, &job, &d->limits, &oc);
 	p[0] = im->list_id;
 	p[1] = im->message_id;
@@ -408,11 +468,11 @@ deliver_post(struct dist *d, struct inmsg *im)
 	if (rc == STORE_OK && released != NULL)
 		rc = hold_delete(d->st, released->key);
 	if (rc == STORE_OK && oc.digest > 0 && !oc.already &&
-	    copy_to_spool(&d->digest, im, SPOOL_DEFAULT_PRIORITY, out.data,
-	    out.len) == -1) {
+	    digest_copy(d, im, &out, &nonce) == -1) {
 		store_rollback(d->st);
 		buf_free(&out);
 		buf_free(&rp);
+		buf_free(&nonce);
 		return dist_fail(im, DIST_RETRY, "cannot write the digest copy");
 	}
 	/* A job that existed: the post counter must not move twice. */
@@ -420,6 +480,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 		rc = oc.already ? store_rollback(d->st) : store_commit(d->st);
 	buf_free(&out);
 	buf_free(&rp);
+	buf_free(&nonce);
 	if (rc != STORE_OK)
 		return dist_store_fail(d, im, rc, "bulk job");
 	if (oc.already)
