@@ -94,7 +94,8 @@ static void
 fuzz_post(const char *m, size_t len, const struct msg *parsed)
 {
 	const struct transform_list tl = { "fuzz", "lists.example.org",
-	    "Fuzz list", NULL, NULL, "https://lists.example.org/oneclick", 7 };
+	    "Fuzz list", NULL, NULL, "https://lists.example.org/oneclick", 7,
+	    NULL };
 	struct buf err = BUF_INIT(4096), out = BUF_INIT(64 * 1024 * 1024);
 	struct msgedit *e = msgedit_new(m, len, NULL, &err);
 	struct dmarc_rewrite rw;

@@ -35,7 +35,7 @@ static const char conf_mime[] =
     "reply_to_header: {value: all, apply: forced}\n"
     "custom_header: [\"X-Team: core\"]\n"
     "message_header: \"Header \xc3\xa9\"\n"
-    "message_footer: \"-- \\nFooter\\n\"\n"
+    "message_footer: \"-- \\nFooter [% user.email %]\\n\"\n"
     "process_archive: on\n";
 static const char conf_append[] =
     "subject: Developers\n"
@@ -64,7 +64,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct transform_list l = { "dev", "example.org", "Developers", NULL,
-	    "https://lists.example.org/sympa", NULL, 7 };
+	    "https://lists.example.org/sympa", NULL, 7, NULL };
 	struct buf err = BUF_INIT(4096), out = BUF_INIT(64 << 20), v = BUF_INIT(1 << 16);
 	unsigned flags = size > 0 ? data[0] : 0;
 	const struct listconf *lc;
@@ -79,6 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lc = flags & 1 ? lc_append : lc_mime;
 	if (flags & 2)
 		l.oneclick_url = "https://lists.example.org/oneclick";
+	if (flags & 8)
+		l.merge_nonce = "0123456789ab";
 	if ((e = msgedit_new((const char *)data, size, NULL, &err)) == NULL)
 		goto out;
 	rc = transform_incoming(e, &l, lc, &err);
@@ -98,6 +100,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v.len < 8192)
 			fuzz_check(strstr(buf_cstr(&v), lc == lc_mime ? "[dev #7]" : "[dev]") != NULL);
 		msg_free(m);
+		if (l.merge_nonce != NULL) {
+			const struct transform_merge_values mv = { "a@b.org", "A" };
+			struct buf merged = BUF_INIT(128 << 20);
+			int n8;
+
+			fuzz_check(transform_merge(out.data, out.len,
+			    l.merge_nonce, &mv, &merged, &n8) == 0);
+			buf_free(&merged);
+		}
 	}
 out:
 	msgedit_free(e);
