@@ -290,6 +290,11 @@ config_derive(struct config *cf)
 		buf_printf(&b, "%s/lists", cf->v[CF_STATE_DIRECTORY].text);
 		config_store(&cf->v[CF_LISTS_DIRECTORY], buf_cstr(&b), 0, 0);
 	}
+	if (!cf->v[CF_BOUNCE_DIRECTORY].explicit) {
+		buf_reset(&b);
+		buf_printf(&b, "%s/bounce", cf->v[CF_STATE_DIRECTORY].text);
+		config_store(&cf->v[CF_BOUNCE_DIRECTORY], buf_cstr(&b), 0, 0);
+	}
 	if (!cf->v[CF_ALIAS_FILE].explicit) {
 		buf_reset(&b);
 		buf_printf(&b, "%s/aliases", cf->v[CF_STATE_DIRECTORY].text);

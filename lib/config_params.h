@@ -105,3 +105,21 @@ CONFIG_PARAM(RELAY_AUTH_PASSWORD_FILE, "relay_auth_password_file", PATH, "", 0, 
     "file whose first line is the relay's AUTH password (kept out of herald.yaml)")
 CONFIG_PARAM(VERP_DAYS, "verp_days", INT, "30", 1, 3650, NULL,
     "days a VERP return path is accepted by bounced after it was issued")
+CONFIG_PARAM(BOUNCE_TOKENS, "bounce_tokens", BOOL, "on", 0, 0, NULL,
+    "list mail goes out with a keyed, dated return path; bounced drops bounces without a good one")
+CONFIG_PARAM(BOUNCE_DIRECTORY, "bounce_directory", PATH, "", 0, 0, NULL,
+    "where bounced keeps each member's latest bounce, by list (default: <state_directory>/bounce)")
+CONFIG_PARAM(MINIMUM_BOUNCING_COUNT, "minimum_bouncing_count", INT, "10", 1, 100000, NULL,
+    "bounces a member needs before eval_bouncers gives a score")
+CONFIG_PARAM(MINIMUM_BOUNCING_PERIOD, "minimum_bouncing_period", INT, "10", 0, 3650, NULL,
+    "days between a member's first and last bounce before eval_bouncers gives a score")
+CONFIG_PARAM(BOUNCE_DELAY, "bounce_delay", INT, "0", 0, 365, NULL,
+    "days bounces take to come back, taken off their dates when scoring")
+CONFIG_PARAM(EXPIRE_BOUNCE_DAYS, "expire_bounce_days", INT, "10", 1, 3650, NULL,
+    "expire_bounce forgets the bounce data of members who have not bounced for this many days")
+CONFIG_PARAM(TASK_EVAL_BOUNCERS, "task_eval_bouncers", STRING, "0 3 * * *", 0, 0, NULL,
+    "when eval_bouncers runs (cron fields: minute hour day month weekday; \"off\": never)")
+CONFIG_PARAM(TASK_PROCESS_BOUNCERS, "task_process_bouncers", STRING, "0 4 * * 1", 0, 0, NULL,
+    "when process_bouncers runs (cron fields; \"off\": never)")
+CONFIG_PARAM(TASK_EXPIRE_BOUNCE, "task_expire_bounce", STRING, "30 3 * * *", 0, 0, NULL,
+    "when expire_bounce runs (cron fields; \"off\": never)")
