@@ -139,7 +139,7 @@ verp_fields_ok(const char *list, const char *list_domain, const char *member,
 
 	return listname_check(list, &why) == 0 &&
 	    listname_check_domain(list_domain, &why) == 0 &&
-	    verp_member_ok(member) &&
+	    (member[0] == '\0' || verp_member_ok(member)) &&
 	    (envid[0] == '\0' || verp_envid_ok(envid, strlen(envid)));
 }
 
@@ -249,6 +249,8 @@ verp_encode_envid(const struct secret *key, const char *prefix,
 	prefix = verp_prefix(prefix);
 	if (envid == NULL)
 		envid = "";
+	if (member == NULL)
+		member = "";
 	if (!verp_prefix_ok(prefix) ||
 	    !verp_fields_ok(list, list_domain, member, envid) || day < 0 ||
 	    verp_mac(key, list, list_domain, member, envid, day, mac) < 0)
@@ -260,12 +262,17 @@ verp_encode_envid(const struct secret *key, const char *prefix,
 			goto fail;
 	if (buf_putc(out, '+') < 0 || buf_append(out, tok, sizeof tok) < 0 ||
 	    (envid[0] != '\0' && buf_printf(out, "-%s", envid) < 0) ||
-	    buf_printf(out, "=%s=", list) < 0)
+	    buf_printf(out, "=%s", list) < 0)
 		goto fail;
-	at = (size_t)(strrchr(member, '@') - member);
-	if (buf_append(out, member, at) < 0 ||
-	    buf_printf(out, "=%s@%s", member + at + 1, list_domain) < 0)
-		goto fail;
+	if (member[0] == '\0') {
+		if (buf_printf(out, "@%s", list_domain) < 0)
+			goto fail;
+	} else {
+		at = (size_t)(strrchr(member, '@') - member);
+		if (buf_putc(out, '=') < 0 || buf_append(out, member, at) < 0 ||
+		    buf_printf(out, "=%s@%s", member + at + 1, list_domain) < 0)
+			goto fail;
+	}
 	/*
 	 * The prefix and the list name may hold dots a dot-atom refuses
 	 * (".bounce", "a..b"): the local part is checked once, whole.
@@ -368,11 +375,14 @@ verp_parse_lower(const char *prefix, const char *a, size_t len,
 	if (*p != '=')
 		return -1;
 	p++;
-	/* The list: no '=' can be in its name. */
-	if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL ||
-	    verp_copy(out->list, sizeof out->list, p, (size_t)(eq - p)) < 0 ||
+	/* The list: no '=' can be in its name; none after it: list only. */
+	if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL)
+		eq = end;
+	if (verp_copy(out->list, sizeof out->list, p, (size_t)(eq - p)) < 0 ||
 	    listname_check(out->list, &why) < 0)
 		return -1;
+	if (eq == end)
+		return 0;
 	p = eq + 1;
 	return verp_parse_member(p, (size_t)(end - p), out);
 }

@@ -21,7 +21,10 @@
  *		length, so the byte after it, '-' or '=', says whether one
  *		follows: no list name or member part can be taken for it.
  * LIST		the list name (lib/listname.h: no '=' can be in it).
- * LOCAL, DOMAIN  the member's canonical address with its '@' written
+ * LOCAL, DOMAIN  (the list-only form leaves "=LOCAL=DOMAIN" out: the
+ *		return path of mail to many members, which still cannot be
+ *		forged; a report to it names its recipients itself)
+ *		the member's canonical address with its '@' written
  *		'='. LOCAL may itself hold '=', '+', '-' or '.': the member
  *		is split at the LAST '=', since DOMAIN (a DNS name) never
  *		holds one.
@@ -86,7 +89,7 @@
 struct verp_parsed {
 	char		list[LISTNAME_MAX + 1];
 	char		list_domain[LISTNAME_DOMAIN_MAX + 1];
-	char		member[VERP_MEMBER_MAX + 1];	/* lower case */
+	char		member[VERP_MEMBER_MAX + 1];	/* lower case; "" list only */
 	char		envid[VERP_ENVID_MAX + 1];	/* "" if none */
 	unsigned	day_mod;	/* the day modulo VERP_DAY_MOD */
 	unsigned char	mac[VERP_MAC_LEN];
@@ -94,7 +97,8 @@ struct verp_parsed {
 
 /*
  * Append the return path of member (canonical: lower case, as stored) on
- * list@list_domain, made at now. prefix NULL or "" means
+ * list@list_domain, made at now; member NULL or "" for the list-only
+ * form (parsed back with member ""). prefix NULL or "" means
  * VERP_PREFIX_DEFAULT; it is written in lower case and may hold only
  * [A-Za-z0-9._-]. 0, or -1 with out as it was: a field cannot be encoded
  * (a bad list name or domain, a member not storable or not writable as a

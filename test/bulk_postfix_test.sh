@@ -167,8 +167,8 @@ check "delivered with the list's subject tag" grep -q '^Subject: \[e2e\] end to 
 check "delivered with List-Id" grep -q "^List-Id: .*<$L\\.$D>" "$f"
 check "delivered with List-Unsubscribe" grep -q '^List-Unsubscribe: <mailto:' "$f"
 check "delivered with the original Message-ID" grep -qF "Message-ID: <$MID>" "$f"
-check "the envelope sender is the list's -owner address" \
-    grep -q "^Return-Path: <$L-owner@$D>" "$f"
+check "the envelope sender is the list's tokened return path" \
+    grep -q "^Return-Path: <bounce+[a-z2-7]\{10\}=$L@$D>" "$f"
 eq "the database says: 5 sent" "$(sqlv "SELECT count(*) FROM bulk_recipients r
     JOIN bulk_packets p ON p.id = r.packet_id JOIN bulk_jobs j ON j.id = p.job_id
     WHERE j.message_id = '$MID' AND r.state = 'sent'")" 5

@@ -27,8 +27,8 @@ check "the job's message is tagged" grep -q '^Subject: \[staff\] ' "$D.log"
 check "the job's message has its List-Id" grep -q '^List-Id: .*<staff.lists.example.org>' "$D.log"
 check "bulk sends the job and exits 0" grep -q '^bulk exited 0$' "$D.log"
 check "bulk records each recipient as sent" grep -q '^carol@example.org | sent | 250' "$D.log"
-check "the sink got one transaction from the list's -owner address" \
-    test "$(grep -c '^X-Mail-Args: <staff-owner@lists.example.org>' "$D.log")" -eq 1
+check "the sink got one transaction from the list's tokened return path" \
+    test "$(grep -c '^X-Mail-Args: <bounce+[a-z2-7]\{10\}=staff@lists.example.org>' "$D.log")" -eq 1
 check "the sink got the three members" test "$(grep -c '^X-Rcpt-Args: <' "$D.log")" -eq 3
 check "no SMTP sink is left running" sh -c "! pgrep -f '[s]mtp-sink .*$D/' >/dev/null"
 check "which finds the owner" grep -q '^staff@lists.example.org	owner	open	privileged$' "$D.log"

@@ -64,6 +64,7 @@ struct bulk_job {
 	const char	*eol;		/* "\r\n" or "\n" */
 	struct dkim_signer *signer;	/* to sign personal copies again */
 	int		 oneclick_ok;	/* personal one-click copies possible */
+	char		*return_path;	/* the list's tokened one, or NULL */
 	int		 refs;		/* packets using it */
 	unsigned long	 used;		/* for the cache's eviction */
 	TAILQ_ENTRY(bulk_job) entry;

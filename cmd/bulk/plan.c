@@ -43,6 +43,7 @@ bulk_job_free(struct bulk_job *job)
 	buf_free(&job->raw);
 	buf_free(&job->prepared);
 	free(job->lu_value);
+	free(job->return_path);
 	dkim_signer_free(job->signer);
 	free(job);
 }
@@ -117,6 +118,29 @@ job_signer(struct bulk_job *job, const struct bulkq_packet *q)
 	buf_free(&err);
 }
 
+/*
+ * A list post's return path with a token (the list-only form of
+ * lib/verp.h) when bounce_tokens is on: bounced then drops a bounce to
+ * the list that does not carry a good one. NULL: the job's own.
+ */
+static char *
+list_return_path(struct bulk *b, const struct bulkq_packet *q)
+{
+	struct buf rp = BUF_INIT(1024);
+
+	if (!config_bool(b->cf, CF_BOUNCE_TOKENS) || q->list_name == NULL ||
+	    strcmp(q->kind, "post") != 0 || *q->return_path == '\0')
+		return NULL;
+	if (verp_encode(&b->verp_key, config_str(b->cf, CF_BOUNCE_LOCALPART),
+	    q->list_name, q->domain, NULL, time(NULL), &rp) == -1) {
+		log_warn("job %lld: no tokened return path for list %s: its "
+		    "own is used", q->job_id, q->list_name);
+		buf_free(&rp);
+		return NULL;
+	}
+	return buf_steal(&rp);
+}
+
 static struct bulk_job *
 job_load(struct bulk *b, const struct bulkq_packet *q)
 {
@@ -141,6 +165,7 @@ job_load(struct bulk *b, const struct bulkq_packet *q)
 	if (has_8bit(job->raw.data, job->raw.len))
 		job->flags |= SMTP_TXN_8BIT;
 	job_locate(job, q->dkim_sign);
+	job->return_path = list_return_path(b, q);
 	job->oneclick_ok = q->oneclick && b->oneclick_base != NULL &&
 	    q->list_name != NULL && job->lu_end != 0;
 	if (job->oneclick_ok || q->merge_nonce != NULL)
@@ -374,7 +399,8 @@ txn_new(struct bulk *b, struct bulk_packet *pk, char *return_path,
 
 	t->pk = pk;
 	t->return_path = return_path != NULL ? return_path :
-	    xstrdup(pk->q.return_path);
+	    xstrdup(pk->job->return_path != NULL ? pk->job->return_path :
+	    pk->q.return_path);
 	t->rcpts = xmemdup(rcpts, n * sizeof(*rcpts));
 	t->nrcpt = n;
 	t->flags = pk->job->flags | SMTP_TXN_PREPARED;
