@@ -16,6 +16,7 @@ targets=${*:-$(ls build/fuzz/*_fuzz 2>/dev/null)}
 seeds() {	# the seed directories of a target that exist here
 	case "$1" in
 	msg) set -- "$corpora/cpython-email-testdata/data" "$corpora/sisimai-set-of-emails/maildir/bsd" ;;
+	bounce) set -- test/fuzz/seeds/bounce "$corpora/sisimai-set-of-emails/maildir/bsd" ;;
 	addr) set -- "$corpora/go-net-mail" "$corpora/isemail" ;;
 	scenario) set -- "$corpora/sympa-testdata/default/scenari" ;;
 	dkim) set -- test/fuzz/seeds/dkim "$corpora/stalwart-mail-auth/resources/dkim" ;;
