@@ -721,6 +721,12 @@ spool_done(struct spool_entry *e)
 }
 
 int
+spool_drop(struct spool_entry *e)
+{
+	return unlinkat(e->spool->cur_fd, e->claimed, 0) < 0 ? -1 : 0;
+}
+
+int
 spool_release(struct spool_entry *e)
 {
 	if (renameat(e->spool->cur_fd, e->claimed, e->spool->new_fd, e->name) < 0 ||

@@ -128,6 +128,12 @@ int spool_claim(struct spool *s, const char *name, struct spool_entry *e);
  */
 int spool_read(struct spool_entry *e, size_t max, struct buf *msg, struct buf *err);
 int spool_done(struct spool_entry *e);
+/*
+ * Remove a claimed entry without waiting for the directory to reach the
+ * disk: for an entry whose handling is cheap and harmless to repeat (a
+ * forged bounce dropped), where a crash would only see it again.
+ */
+int spool_drop(struct spool_entry *e);
 /* Give a claimed entry back to new/, for a later try (a temporary failure). */
 int spool_release(struct spool_entry *e);
 int spool_pass(struct spool_entry *e, struct spool *next);

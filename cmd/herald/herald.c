@@ -36,6 +36,7 @@ static const struct {
 	{ "audit", herald_audit_cmd, "print the audit log, newest first" },
 	{ "import-sympa", herald_import_sympa_cmd, "create a list from a Sympa list directory" },
 	{ "scenario", herald_scenario_cmd, "authorization scenarios: test, check" },
+	{ "bounce", herald_bounce_cmd, "bounces: explain a report, reset a member's bounce data" },
 };
 
 #define HERALD_NCOMMANDS (sizeof herald_commands / sizeof herald_commands[0])

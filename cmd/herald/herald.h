@@ -57,5 +57,6 @@ int herald_family_cmd(const char *cfpath, int argc, char **argv);
 int herald_audit_cmd(const char *cfpath, int argc, char **argv);
 int herald_import_sympa_cmd(const char *cfpath, int argc, char **argv);
 int herald_scenario_cmd(const char *cfpath, int argc, char **argv);
+int herald_bounce_cmd(const char *cfpath, int argc, char **argv);
 
 #endif

@@ -1,0 +1,102 @@
+/*
+ * bounced - what the parts of the daemon share: its context (configuration,
+ * database, the bounce spool, the VERP key, the counts of dropped
+ * bounces) and the fate of an entry.
+ *
+ * bounced.c	the life of the daemon: options, setup, the spool loop,
+ *		signals, the flush of the drop counts
+ * handle.c	one entry: attribution, the report, the record in one
+ *		transaction
+ * keep.c	the bounce directory: each member's latest report, OTHER/,
+ *		OWNER/, and the sample of dropped bounces in REJECTED/
+ * notify.c	the owners' notice of a member's complaint (ARF)
+ */
+#ifndef HERALD_BOUNCED_H
+#define HERALD_BOUNCED_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "bounce.h"
+#include "bouncedb.h"
+#include "buf.h"
+#include "config.h"
+#include "packet.h"
+#include "secret.h"
+#include "spool.h"
+#include "store.h"
+
+#define BD_PROGRAM		"bounced"
+/* Dropped bounces kept as a sample, per minute, and files per reason. */
+#define BD_SAMPLE_PER_MINUTE	10
+#define BD_SAMPLE_SLOTS		100
+
+struct bd {
+	const char	*cfpath;	/* NULL: the default */
+	struct config	*cf;
+	struct store	*st;
+	struct spool	 bounce;
+	struct secret	 key;		/* VERP_SECRET */
+	struct bouncedb_site site;	/* its key points at key */
+	struct buf	 dir;		/* bounce_directory */
+	struct packet_limits limits;	/* for the owners' notices */
+	struct bouncedb_rejects rejects;
+	time_t		 flushed_at;	/* the counts' last flush */
+	long long	 dropped;	/* since the last log line about it */
+	time_t		 sample_minute;
+	int		 sampled;	/* in sample_minute */
+	unsigned	 sample_seq;
+};
+
+/* What becomes of the entry in hand. */
+enum bd_fate {
+	BD_DONE,	/* handled (recorded or kept aside): remove */
+	BD_DROPPED,	/* dropped unread (a forgery): remove, no fsync */
+	BD_BAD,		/* cannot be read: into bad/ with the reason */
+	BD_RETRY,	/* a temporary failure: back to new/, later */
+	BD_KEPT		/* another worker has it: nothing to do */
+};
+
+/* An entry in hand. */
+struct bd_entry {
+	struct spool_entry *e;
+	const char	*name;		/* the entry's name */
+	const char	*msg;		/* the message */
+	size_t		 len;
+	struct bouncedb_attr attr;
+	char		 why[512];	/* BD_BAD and BD_RETRY: the reason */
+};
+
+/* handle.c: claim, read, attribute, record and finish one entry. */
+enum bd_fate	bd_handle(struct bd *b, const char *name);
+
+/* keep.c */
+/*
+ * The member's latest report: <dir>/<list>@<domain>/<safe email>,
+ * written in a temporary file, fsynced and renamed over the old one.
+ * 0, or -1 (logged).
+ */
+int		bd_keep_member(struct bd *b, const struct bd_entry *be,
+	    const char *email);
+/*
+ * An entry kept aside: <dir>/<where>[/<list>@<domain>]/<entry name> and
+ * beside it <entry name>.reason (the reason, the envelope, the
+ * attribution). 0, or -1 (logged).
+ */
+int		bd_keep_aside(struct bd *b, const struct bd_entry *be,
+	    const char *where, int by_list, const char *reason);
+/* Count a dropped bounce; keep it in REJECTED/ if the sample has room. */
+void		bd_drop(struct bd *b, const struct bd_entry *be,
+	    const char *reason);
+
+/* notify.c */
+/*
+ * Tell the owners of the list (the listmasters when it has none) that
+ * member complained (rcpt of r): a notice job in the caller's
+ * transaction; n makes its job id unique within the entry.
+ */
+int		bd_notify_complaint(struct bd *b, const struct bd_entry *be,
+	    const char *list_id, const char *member,
+	    const struct bounce_report *r, size_t n);
+
+#endif
