@@ -275,3 +275,8 @@ fi
 # beside smtp-source and mlmmj to the same smtp-sink; bulk's peak RSS with
 # 1,000,000 members. Its own PostgreSQL; as root (smtp-sink, mlmmj users).
 BIN=$BIN sh test/bench/bulk_bench.sh
+
+# ---- bounces (issue 7) ---------------------------------------------------------
+# P3: DSNs piped through bouncequeue and recorded by a running bounced, beside
+# what fork+exec allows on this machine; bounced alone; a forged bounce's cost.
+BIN=$BIN sh test/bench/bounce_bench.sh
