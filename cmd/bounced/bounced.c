@@ -15,16 +15,15 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "bounced.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 
@@ -60,22 +59,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: bounced [-1v] [-c config]\n");
 	exit(EX_USAGE);
-}
-
-static void
-signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* What depends on the configuration: loaded at start and on SIGHUP. */
@@ -182,41 +165,6 @@ flush_drops(struct bd *b, time_t now)
 	    "token; see bounce_rejects)", pending, pending == 1 ? "" : "s");
 }
 
-/*
- * Wait for new entries: inotify on new/ wakes us at once; without it,
- * or as a safety net, a timeout.
- */
-static void
-idle(int ino, int ms)
-{
-	struct pollfd pfd = { ino, POLLIN, 0 };
-	char drain[4096];
-
-	if (ino < 0) {
-		poll(NULL, 0, ms);
-		return;
-	}
-	if (poll(&pfd, 1, ms) > 0)
-		while (read(ino, drain, sizeof(drain)) > 0)
-			;
-}
-
-static int
-watch_spool(struct bd *b)
-{
-	char path[PATH_MAX];
-	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-
-	if (ino < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/new", b->bounce.path);
-	if (inotify_add_watch(ino, path, IN_MOVED_TO | IN_CREATE) < 0) {
-		close(ino);
-		return -1;
-	}
-	return ino;
-}
-
 static void
 reload(struct bd *b)
 {
@@ -229,7 +177,7 @@ reload(struct bd *b)
 static int
 run(struct bd *b, int once)
 {
-	int ino = once ? -1 : watch_spool(b);
+	int ino = once ? -1 : daemon_watch(&b->bounce);
 
 	while (!stopping) {
 		size_t n = 0;
@@ -264,7 +212,7 @@ run(struct bd *b, int once)
 		if (retry && !stopping)
 			sleep(BD_RETRY_PAUSE);
 		else if (n == 0 && !stopping)
-			idle(ino, b->rejects.pending > 0 ?
+			daemon_wait(ino, b->rejects.pending > 0 ?
 			    BD_FLUSH_SECONDS * 1000 : BD_IDLE_MS);
 	}
 	if (ino >= 0)
@@ -323,7 +271,7 @@ main(int argc, char **argv)
 		shut_down(&b);
 		return ex;
 	}
-	signals();
+	daemon_signals(on_stop, on_hup);
 	spool_recover(&b.bounce, BD_TMP_AGE);
 	b.flushed_at = time(NULL);
 	log_info("started%s", once ? " (one pass)" : "");

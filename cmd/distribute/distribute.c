@@ -11,14 +11,11 @@
  * spool holds and exits (tests, cron). See distribute(8).
  */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <poll.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -27,6 +24,7 @@
 #include "dkim.h"
 #include "dmarc.h"
 #include "distribute.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 
@@ -80,22 +78,6 @@ dist_store_fail(struct dist *d, struct inmsg *im, int rc, const char *what)
 		store_rollback(d->st);
 	return dist_fail(im, rc == STORE_TEMP ? DIST_RETRY : DIST_BAD,
 	    "%s: %s", what, store_error(d->st));
-}
-
-static void
-signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* The spools distribute reads and writes, all of them or nothing. */
@@ -317,47 +299,11 @@ handle_entry(struct dist *d, const char *name)
 	return fate;
 }
 
-/*
- * Wait for new entries: inotify on new/ wakes us at once (the moderation
- * notice must leave within a second); without it, or as a safety net, a
- * timeout.
- */
-static void
-idle(int ino, int ms)
-{
-	struct pollfd pfd = { ino, POLLIN, 0 };
-	char drain[4096];
-
-	if (ino < 0) {
-		poll(NULL, 0, ms);
-		return;
-	}
-	if (poll(&pfd, 1, ms) > 0)
-		while (read(ino, drain, sizeof(drain)) > 0)
-			;
-}
-
-static int
-watch_spool(struct dist *d)
-{
-	char path[PATH_MAX];
-	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-
-	if (ino < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/new", d->msg.path);
-	if (inotify_add_watch(ino, path, IN_MOVED_TO | IN_CREATE) < 0) {
-		close(ino);
-		return -1;
-	}
-	return ino;
-}
-
 /* The daemon's loop; returns the exit status. */
 static int
 run(struct dist *d, int once)
 {
-	int ino = once ? -1 : watch_spool(d);
+	int ino = once ? -1 : daemon_watch(&d->msg);
 
 	while (!stopping) {
 		size_t n = 0, handled = 0;
@@ -392,7 +338,7 @@ run(struct dist *d, int once)
 		if (retry && !stopping)
 			sleep(DIST_RETRY_PAUSE);
 		else if (n == 0 && !stopping)
-			idle(ino, DIST_IDLE_MS);
+			daemon_wait(ino, DIST_IDLE_MS);
 	}
 	if (ino >= 0)
 		close(ino);
@@ -454,7 +400,7 @@ main(int argc, char **argv)
 		shut_down(&d);
 		return ex != EX_OK ? ex : EX_CONFIG;
 	}
-	signals();
+	daemon_signals(on_stop, on_hup);
 	spool_recover(&d.msg, DIST_TMP_AGE);
 	spool_recover(&d.moderation, DIST_TMP_AGE);
 	spool_recover(&d.auth, DIST_TMP_AGE);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "task_manager.h"
@@ -47,23 +48,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: task_manager [-1v] [-c config] [-r task]\n");
 	exit(EX_USAGE);
-}
-
-/* No SA_RESTART: a signal ends the sleep between passes at once. */
-static void
-signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* The configuration and the schedules, all good or nothing changed. */
@@ -217,7 +201,8 @@ main(int argc, char **argv)
 		config_free(t.cf);
 		return ex;
 	}
-	signals();
+	/* No SA_RESTART: a signal ends the sleep between passes at once. */
+	daemon_signals(on_stop, on_hup);
 	t.stop = &stopping;
 	if (one != NULL) {
 		ex = tmgr_run_now(&t, one);

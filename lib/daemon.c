@@ -1,0 +1,59 @@
+/*
+ * daemon - signals and waiting for work, shared by the spool daemons.
+ */
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+void
+daemon_signals(void (*on_stop)(int), void (*on_hup)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+daemon_watch(const struct spool *s)
+{
+	char path[PATH_MAX];
+	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (ino < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/new", s->path);
+	if (inotify_add_watch(ino, path, IN_MOVED_TO | IN_CREATE) < 0) {
+		close(ino);
+		return -1;
+	}
+	return ino;
+}
+
+void
+daemon_wait(int ino, int ms)
+{
+	struct pollfd pfd = { ino, POLLIN, 0 };
+	char drain[4096];
+
+	if (ino < 0) {
+		poll(NULL, 0, ms);
+		return;
+	}
+	if (poll(&pfd, 1, ms) > 0)
+		while (read(ino, drain, sizeof(drain)) > 0)
+			;
+}
