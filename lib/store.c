@@ -836,3 +836,25 @@ store_migrate(struct store *st, store_migrate_fn *applied, void *arg)
 	}
 	return STORE_OK;
 }
+
+int
+store_open_current(const char *conninfo, const char *program,
+    struct store **out)
+{
+	int version = 0, rc;
+
+	rc = store_open(conninfo, program, out);
+	if (rc == STORE_OK)
+		rc = store_schema_version(*out, &version);
+	if (rc == STORE_OK && version < store_schema_latest()) {
+		log_error("the database schema is at version %d, this program "
+		    "needs %d: run 'herald db migrate'", version,
+		    store_schema_latest());
+		rc = STORE_ERROR;
+	}
+	if (rc != STORE_OK) {
+		store_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}

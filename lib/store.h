@@ -148,6 +148,14 @@ extern const size_t store_migrations_count;
 int	store_schema_latest(void);
 /* The database's version: 0 for an empty database. */
 int	store_schema_version(struct store *st, int *version);
+/*
+ * A daemon's connection: store_open(), then its schema must be at least
+ * this program's (logged when not: "run herald db migrate"). STORE_OK,
+ * STORE_TEMP (the server cannot be reached: try later), or STORE_ERROR
+ * (*out closed and NULL).
+ */
+int	store_open_current(const char *conninfo, const char *program,
+	    struct store **out);
 
 typedef void store_migrate_fn(const struct store_migration *m, void *arg);
 

@@ -109,19 +109,12 @@ load_key(struct bd *b)
 static int
 open_store(struct bd *b)
 {
-	int version = 0, rc;
+	int rc;
 
-	rc = store_open(config_str(b->cf, CF_DATABASE), BD_PROGRAM, &b->st);
+	rc = store_open_current(config_str(b->cf, CF_DATABASE), BD_PROGRAM,
+	    &b->st);
 	if (rc != STORE_OK)
 		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
-	if (store_schema_version(b->st, &version) != STORE_OK)
-		return EX_TEMPFAIL;
-	if (version < store_schema_latest()) {
-		log_error("the database schema is at version %d, this program "
-		    "needs %d: run 'herald db migrate'", version,
-		    store_schema_latest());
-		return EX_CONFIG;
-	}
 	return load_key(b);
 }
 

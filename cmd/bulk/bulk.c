@@ -158,13 +158,11 @@ on_early_stop(int sig)
 static int
 open_store(struct bulk *b)
 {
-	int version = 0, rc;
+	int rc;
 
 	for (;;) {
-		rc = store_open(config_str(b->cf, CF_DATABASE), BULK_PROGRAM,
-		    &b->st);
-		if (rc == STORE_OK)
-			rc = store_schema_version(b->st, &version);
+		rc = store_open_current(config_str(b->cf, CF_DATABASE),
+		    BULK_PROGRAM, &b->st);
 		if (rc == STORE_OK)
 			rc = secret_get(b->st, VERP_SECRET, &b->verp_key);
 		if (rc == STORE_OK && b->oneclick_base != NULL)
@@ -181,12 +179,6 @@ open_store(struct bulk *b)
 	}
 	if (rc != STORE_OK)
 		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
-	if (version < store_schema_latest()) {
-		log_error("the database schema is at version %d, this program "
-		    "needs %d: run 'herald db migrate'", version,
-		    store_schema_latest());
-		return EX_CONFIG;
-	}
 	/* Without the recorder, answers are recorded on the one connection. */
 	if (store_open(config_str(b->cf, CF_DATABASE), BULK_PROGRAM "-recorder",
 	    &b->rec) != STORE_OK)

@@ -167,19 +167,12 @@ load_lists(struct dist *d)
 static int
 open_store(struct dist *d)
 {
-	int version = 0, rc;
+	int rc;
 
-	rc = store_open(config_str(d->cf, CF_DATABASE), DIST_PROGRAM, &d->st);
+	rc = store_open_current(config_str(d->cf, CF_DATABASE), DIST_PROGRAM,
+	    &d->st);
 	if (rc != STORE_OK)
 		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
-	if (store_schema_version(d->st, &version) != STORE_OK)
-		return EX_TEMPFAIL;
-	if (version < store_schema_latest()) {
-		log_error("the database schema is at version %d, this program "
-		    "needs %d: run 'herald db migrate'", version,
-		    store_schema_latest());
-		return EX_CONFIG;
-	}
 	d->ss = scenario_store_new(d->st, d->cf);
 	return EX_OK;
 }

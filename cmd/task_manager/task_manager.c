@@ -104,19 +104,12 @@ fixed_time(struct tmgr *t)
 static int
 open_store(struct tmgr *t)
 {
-	int version = 0, rc;
+	int rc;
 
-	rc = store_open(config_str(t->cf, CF_DATABASE), TMGR_PROGRAM, &t->st);
+	rc = store_open_current(config_str(t->cf, CF_DATABASE), TMGR_PROGRAM,
+	    &t->st);
 	if (rc != STORE_OK)
 		return rc == STORE_TEMP ? EX_TEMPFAIL : EX_CONFIG;
-	if (store_schema_version(t->st, &version) != STORE_OK)
-		return EX_TEMPFAIL;
-	if (version < store_schema_latest()) {
-		log_error("the database schema is at version %d, this program "
-		    "needs %d: run 'herald db migrate'", version,
-		    store_schema_latest());
-		return EX_CONFIG;
-	}
 	return EX_OK;
 }
 
