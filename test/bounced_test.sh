@@ -35,6 +35,7 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib/check.sh"
+. "$(dirname "$0")/lib/pg.sh"
 for p in herald bouncequeue bounced; do
 	if [ ! -x "$BIN/$p" ]; then
 		echo "not ok - bounced_test: $BIN/$p not built"
@@ -46,38 +47,23 @@ HERALD_SCENARIODIR=${HERALD_SCENARIODIR:-$(pwd)/scenarios}
 export HERALD_SCENARIODIR
 
 T=$(mktemp -d /tmp/hbounced.XXXXXX) || exit 1
-SHARED_DB=$HERALD_TEST_DATABASE
-DBNAME=""
 DAEMON=""
 cleanup() {
 	if [ -n "$DAEMON" ]; then
 		kill -TERM "$DAEMON" 2>/dev/null
 		wait "$DAEMON" 2>/dev/null
 	fi
-	if [ -n "$DBNAME" ]; then
-		psql -X -q -d "$SHARED_DB" -c "ALTER DATABASE $DBNAME ALLOW_CONNECTIONS true" \
-		    >/dev/null 2>&1
-		psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" \
-		    >/dev/null 2>&1 ||
-		    psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME" \
-		    >/dev/null 2>&1
-	fi
+	pg_own_db_drop
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' HUP INT PIPE TERM
 
-case $SHARED_DB in
-*://*)
-	echo "skip - bounced_test: HERALD_TEST_DATABASE is a URI; the test needs a database of its own"
-	exit 0 ;;
-esac
-if ! psql -X -q -d "$SHARED_DB" -c "CREATE DATABASE hbounced_$$" >/dev/null 2>"$T/createdb.err"; then
-	echo "skip - bounced_test: cannot make a database of its own ($(head -n 1 "$T/createdb.err"))"
+if ! pg_own_db hbounced_$$; then
+	echo "skip - bounced_test: $pg_own_why"
 	exit 0
 fi
-DBNAME=hbounced_$$
-HERALD_TEST_DATABASE="$SHARED_DB dbname=$DBNAME"
+SHARED_DB=$pg_shared_db DBNAME=$pg_own
 
 D=bounce$$.example.org
 BD=$T/state/bounce		# the bounce directory (the default)

@@ -36,6 +36,7 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib/check.sh"
+. "$(dirname "$0")/lib/pg.sh"
 . "$(dirname "$0")/lib/bulk_sink.sh"
 if ! bs_have_sink; then
 	echo "skip - bulk_test: no smtp-sink (the postfix package)"
@@ -52,7 +53,6 @@ HERALD_SCENARIODIR=${HERALD_SCENARIODIR:-$(pwd)/scenarios}
 export HERALD_SCENARIODIR
 
 T=$(mktemp -d /tmp/hbulk.XXXXXX) || exit 1
-SHARED_DB=$HERALD_TEST_DATABASE
 DBNAME=""
 DAEMON=""
 cleanup() {
@@ -62,10 +62,7 @@ cleanup() {
 	fi
 	bs_cleanup
 	if [ -n "$DBNAME" ]; then
-		psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" \
-		    >/dev/null 2>&1 ||
-		    psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME" \
-		    >/dev/null 2>&1
+		pg_own_db_drop
 	elif [ -n "${MD:-}" ]; then
 		# the shared database: what this test put there, and no more
 		sql "DELETE FROM bulk_jobs WHERE domain = '$D'" >/dev/null
@@ -77,18 +74,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' HUP INT PIPE TERM
 
-case $SHARED_DB in
-*://*)
-	echo "# HERALD_TEST_DATABASE is a URI: using the shared database as it is" ;;
-*)
-	if psql -X -q -d "$SHARED_DB" -c "CREATE DATABASE hbulk_$$" \
-	    >/dev/null 2>"$T/createdb.err"; then
-		DBNAME=hbulk_$$
-		HERALD_TEST_DATABASE="$SHARED_DB dbname=$DBNAME"
-	else
-		echo "# cannot make a database of its own ($(head -n 1 "$T/createdb.err")): using the shared one"
-	fi ;;
-esac
+if pg_own_db hbulk_$$; then
+	DBNAME=$pg_own
+else
+	echo "# $pg_own_why: using the shared database"
+fi
 
 D=bulk$$.example.org		# the lists' domain
 MD=b$$.test			# members' domains are under it

@@ -35,6 +35,7 @@ if [ -z "${HERALD_TEST_DATABASE:-}" ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib/check.sh"
+. "$(dirname "$0")/lib/pg.sh"
 for p in herald task_manager; do
 	if [ ! -x "$BIN/$p" ]; then
 		echo "not ok - task_manager_test: $BIN/$p not built"
@@ -47,36 +48,22 @@ export TZ
 unset HERALD_NOW
 
 T=$(mktemp -d /tmp/htm.XXXXXX) || exit 1
-SHARED_DB=$HERALD_TEST_DATABASE
-DBNAME=""
 DAEMON=""
 cleanup() {
 	if [ -n "$DAEMON" ]; then
 		kill -TERM "$DAEMON" 2>/dev/null
 		wait "$DAEMON" 2>/dev/null
 	fi
-	if [ -n "$DBNAME" ]; then
-		psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" \
-		    >/dev/null 2>&1 ||
-		    psql -X -q -d "$SHARED_DB" -c "DROP DATABASE IF EXISTS $DBNAME" \
-		    >/dev/null 2>&1
-	fi
+	pg_own_db_drop
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' HUP INT PIPE TERM
 
-case $SHARED_DB in
-*://*)
-	echo "skip - task_manager_test: HERALD_TEST_DATABASE is a URI, and this test needs a database of its own"
-	exit 0 ;;
-esac
-if ! psql -X -q -d "$SHARED_DB" -c "CREATE DATABASE htm_$$" >/dev/null 2>"$T/createdb.err"; then
-	echo "skip - task_manager_test: cannot make a database ($(head -n 1 "$T/createdb.err"))"
+if ! pg_own_db htm_$$; then
+	echo "skip - task_manager_test: $pg_own_why"
 	exit 0
 fi
-DBNAME=htm_$$
-HERALD_TEST_DATABASE="$SHARED_DB dbname=$DBNAME"
 
 D=tm$$.example.org
 HOST=tmtest.example.org

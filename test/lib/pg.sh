@@ -112,3 +112,31 @@ pg_down() {
 	rm -rf "$pg_dir"
 	unset HERALD_TEST_DATABASE
 }
+
+# pg_own_db NAME: a database of the test's own, NAME, on the server
+# HERALD_TEST_DATABASE names (a conninfo, not a URI); HERALD_TEST_DATABASE
+# then names it, pg_shared_db the one it came from. 1, with the reason in
+# pg_own_why, when it cannot be made. pg_own_db_drop drops it, its
+# connections forced out.
+pg_own_db() {
+	pg_shared_db=$HERALD_TEST_DATABASE
+	pg_own=""
+	case $pg_shared_db in
+	*://*)
+		pg_own_why="HERALD_TEST_DATABASE is a URI"
+		return 1 ;;
+	esac
+	if ! pg_err=$(psql -X -q -d "$pg_shared_db" -c "CREATE DATABASE $1" 2>&1 >/dev/null); then
+		pg_own_why="cannot make a database of its own ($(printf '%s\n' "$pg_err" | head -n 1))"
+		return 1
+	fi
+	pg_own=$1
+	HERALD_TEST_DATABASE="$pg_shared_db dbname=$1"
+}
+pg_own_db_drop() {
+	[ -n "${pg_own:-}" ] || return 0
+	psql -X -q -d "$pg_shared_db" -c "ALTER DATABASE $pg_own ALLOW_CONNECTIONS true" >/dev/null 2>&1
+	psql -X -q -d "$pg_shared_db" -c "DROP DATABASE IF EXISTS $pg_own WITH (FORCE)" >/dev/null 2>&1 ||
+	    psql -X -q -d "$pg_shared_db" -c "DROP DATABASE IF EXISTS $pg_own" >/dev/null 2>&1
+	pg_own=""
+}
