@@ -88,6 +88,8 @@ LISTCONF_PARAM(BOUNCE_WARN_RATE, "bounce.warn_rate", INT, "30", 0, 100, NULL,
     "per cent of bouncing members above which the owners are warned at each post")
 LISTCONF_PARAM(BOUNCE_HALT_RATE, "bounce.halt_rate", INT, "50", 0, 100, NULL,
     "kept for Sympa's files; not acted on (Sympa never implemented it)")
+LISTCONF_PARAM(COMPLAINT_ACTION, "complaint_action", ENUM, "notify", 0, 0, "notify|unsubscribe",
+    "a member's complaint (RFC 5965 feedback report): notify the owners, or unsubscribe the member and notify them")
 LISTCONF_PARAM(BOUNCERS_LEVEL1, "bouncers_level1", MAP, "", 0, 0, NULL,
     "what happens to members whose bounce score reaches the first level")
 LISTCONF_PARAM(BOUNCERS_LEVEL1_RATE, "bouncers_level1.rate", INT, "45", 0, 100, NULL,

@@ -16,7 +16,8 @@
 #  4. a DSN at the list-only address naming two members and a stranger:
 #     two counted, three events, the stranger's not a member's
 #  5. an ARF to abuse-feedback-report: a feedback event, not counted, and
-#     a notice job for the owners
+#     a notice job for the owners; with complaint_action: unsubscribe, the
+#     member removed too (audited)
 #  6. tracking: a "delivered" DSN at a VERP address with an envid: the
 #     tracking row, nothing counted; a VERP bounce nobody can read counts
 #     as 5.0.0; an auto-reply is dropped
@@ -226,7 +227,7 @@ check "list only: none for the stranger" test ! -e "$BD/staff@$D/stranger@exampl
 # -- 5. ARF ------------------------------------------------------------------------
 arf() {
 	printf 'From: feedback@fbl.example.com\nTo: abuse-feedback-report@%s\nSubject: complaint\n' "$D"
-	printf 'Message-ID: <arf1@fbl.example.com>\nMIME-Version: 1.0\n'
+	printf 'Message-ID: <arf.%s@fbl.example.com>\nMIME-Version: 1.0\n' "$1"
 	printf 'Content-Type: multipart/report; report-type=feedback-report; boundary="AA"\n\n'
 	printf -- '--AA\nContent-Type: text/plain\n\nThis is an abuse report.\n\n'
 	printf -- '--AA\nContent-Type: message/feedback-report\n\n'
@@ -246,6 +247,17 @@ eq "ARF: sent to the owner" "$(sql "SELECT string_agg(array_to_string(p.recipien
     FROM bulk_packets p JOIN bulk_jobs j ON j.id = p.job_id WHERE j.kind = 'notice'")" boss@example.org
 eq "ARF: still a member" "$(member erin@example.net "count(*)")" 1
 check "ARF: a complaint is no bounce on disk" test ! -e "$BD/staff@$D/erin@example.net"
+# complaint_action: unsubscribe - the member goes, audited, the owners told
+echo "complaint_action: unsubscribe" >> "$T/lists/$D/staff/config.yaml"
+check "ARF: a member to complain" H member add staff frank@example.net
+arf frank@example.net | bq "abuse-feedback-report@$D" feedback@fbl.example.com "sympa@$D"
+one
+eq "ARF unsubscribe: the event" "$(events frank@example.net)" "arf,feedback,-,true"
+eq "ARF unsubscribe: no longer a member" "$(member frank@example.net "count(*)")" 0
+eq "ARF unsubscribe: audited as bounced's" "$(sql "SELECT count(*) FROM audit_log
+    WHERE action = 'member.del' AND target = 'frank@example.net' AND actor = 'bounced'")" 1
+eq "ARF unsubscribe: the owners told it was done" "$(sql "SELECT count(*) FROM bulk_jobs j
+    WHERE j.kind = 'notice' AND convert_from(j.message, 'UTF8') LIKE '%frank@example.net%removed the member%'")" 1
 
 # -- 6. tracking, unreadable VERP bounces, auto-replies ----------------------------
 H bounce verp staff dave@example.net 42 && TA=$(cat "$T/out")

@@ -92,11 +92,17 @@ void		bd_drop(struct bd *b, const struct bd_entry *be,
 /* notify.c */
 /*
  * Tell the owners of the list (the listmasters when it has none) that
- * member complained (rcpt of r): a notice job in the caller's
- * transaction; n makes its job id unique within the entry.
+ * member complained (rcpt of r), and whether Herald removed them: a
+ * notice job in the caller's transaction; n makes its job id unique
+ * within the entry.
  */
 int		bd_notify_complaint(struct bd *b, const struct bd_entry *be,
 	    const char *list_id, const char *member,
-	    const struct bounce_report *r, size_t n);
+	    const struct bounce_report *r, size_t n, int removed);
+/*
+ * The list's complaint_action is unsubscribe: its config says so (a list
+ * whose config cannot be read keeps its members: logged).
+ */
+int		bd_complaint_unsubscribes(struct bd *b, const struct bd_entry *be);
 
 #endif

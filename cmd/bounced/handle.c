@@ -20,6 +20,7 @@
 
 #include "bounced.h"
 #include "log.h"
+#include "roster.h"
 #include "mem.h"
 
 /* The status a VERP bounce gets when no recogniser understands it. */
@@ -190,6 +191,31 @@ is_failure(const struct bouncedb_rcpt *r)
 	    strcmp(r->action, bounce_action_name(BOUNCE_DELAYED)) == 0;
 }
 
+/* A member's complaint: removed if the list says so, the owners told. */
+static int
+complaint(struct bd *b, struct bd_entry *be, const char *list_id,
+    const struct bounce_report *rep, const char *email, size_t i,
+    int unsubscribe)
+{
+	static const struct roster_who who = { BD_PROGRAM, "daemon" };
+	int rc = STORE_OK;
+
+	if (unsubscribe && (rc = roster_member_del(b->st, &who, be->attr.list,
+	    be->attr.domain, email)) != STORE_OK) {
+		log_warn("%s@%s: cannot remove %s after a complaint: %s",
+		    be->attr.list, be->attr.domain, email, store_error(b->st));
+		return rc;
+	}
+	if (unsubscribe)
+		log_info("%s@%s: %s removed after a complaint", be->attr.list,
+		    be->attr.domain, email);
+	if ((rc = bd_notify_complaint(b, be, list_id, email, rep, i,
+	    unsubscribe)) != STORE_OK)
+		log_warn("the owners' notice of %s's complaint: %s", email,
+		    store_error(b->st));
+	return rc;
+}
+
 /*
  * The files and notices that go with the record, inside its transaction:
  * each member's latest failure report (a delivery or read report or a
@@ -202,8 +228,10 @@ after_record(struct bd *b, struct bd_entry *be, const char *list_id,
 {
 	struct buf reason = BUF_INIT(1024);
 	size_t members = 0;
-	int rc = STORE_OK;
+	int rc = STORE_OK, unsubscribe;
 
+	unsubscribe = rep->kind == BOUNCE_KIND_ARF &&
+	    bd_complaint_unsubscribes(b, be);
 	for (size_t i = 0; i < rs->n && rc == STORE_OK; i++) {
 		const struct bouncedb_rcpt *r = &rs->v[i];
 
@@ -212,11 +240,9 @@ after_record(struct bd *b, struct bd_entry *be, const char *list_id,
 		members++;
 		if (is_failure(r) && bd_keep_member(b, be, r->email) == -1)
 			rc = STORE_TEMP;
-		else if (rep->kind == BOUNCE_KIND_ARF &&
-		    (rc = bd_notify_complaint(b, be, list_id, r->email, rep,
-		    i)) != STORE_OK)
-			log_warn("the owners' notice of %s's complaint: %s",
-			    r->email, store_error(b->st));
+		else if (rep->kind == BOUNCE_KIND_ARF)
+			rc = complaint(b, be, list_id, rep, r->email, i,
+			    unsubscribe);
 	}
 	if (rc == STORE_OK && members == 0) {
 		buf_printf(&reason, "no recipient of the report is a member "

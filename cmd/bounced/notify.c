@@ -10,6 +10,7 @@
  * auto-generated". Texts from the report are reduced to printable ASCII
  * before they are written into it.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "bounced.h"
+#include "listconf.h"
 #include "log.h"
 #include "mem.h"
 
@@ -83,7 +85,7 @@ owners(struct bd *b, const char *list_id, char ***v, size_t *n)
 
 static int
 compose(struct bd *b, const struct bd_entry *be, const char *member,
-    const struct bounce_report *r, struct buf *out)
+    const struct bounce_report *r, int removed, struct buf *out)
 {
 	const char *list = be->attr.list, *domain = be->attr.domain;
 	const char *robot = config_str(b->cf, CF_ROBOT_LOCALPART);
@@ -120,7 +122,11 @@ compose(struct bd *b, const struct bd_entry *be, const char *member,
 		rc = buf_printf(out, "The message: <%s>\n", buf_cstr(&mid));
 	if (rc == 0 && mta.len > 0)
 		rc = buf_printf(out, "Reported by: %s\n", buf_cstr(&mta));
-	if (rc == 0)
+	if (rc == 0 && removed)
+		rc = buf_printf(out, "\nHerald recorded the complaint and "
+		    "removed the member, as the list's\ncomplaint_action says "
+		    "(unsubscribe).\n");
+	else if (rc == 0)
 		rc = buf_printf(out, "\nHerald recorded the complaint; the "
 		    "member is still subscribed.\nProviders stop delivering "
 		    "mail that their users complain about: you\nmay want to "
@@ -136,7 +142,7 @@ compose(struct bd *b, const struct bd_entry *be, const char *member,
 int
 bd_notify_complaint(struct bd *b, const struct bd_entry *be,
     const char *list_id, const char *member, const struct bounce_report *r,
-    size_t n)
+    size_t n, int removed)
 {
 	struct buf msg = BUF_INIT(NOTIFY_MSG_MAX), jid = BUF_INIT(512);
 	struct packet_job job;
@@ -151,7 +157,7 @@ bd_notify_complaint(struct bd *b, const struct bd_entry *be,
 		log_warn("nobody to tell of %s's complaint", member);
 		return STORE_OK;
 	}
-	if (compose(b, be, member, r, &msg) != 0) {
+	if (compose(b, be, member, r, removed, &msg) != 0) {
 		free_rcpts(rcpts, nr);
 		buf_free(&msg);
 		log_warn("the notice of %s's complaint is too long", member);
@@ -177,4 +183,26 @@ bd_notify_complaint(struct bd *b, const struct bd_entry *be,
 	buf_free(&msg);
 	buf_free(&jid);
 	return rc;
+}
+
+int
+bd_complaint_unsubscribes(struct bd *b, const struct bd_entry *be)
+{
+	struct buf path = BUF_INIT(PATH_MAX), err = BUF_INIT(4096);
+	struct listconf *lc = NULL;
+	int yes = 0;
+
+	if (listconf_path(config_str(b->cf, CF_LISTS_DIRECTORY), be->attr.domain,
+	    be->attr.list, &path) == 0 &&
+	    (lc = listconf_load(buf_cstr(&path), b->cf, &err)) != NULL)
+		yes = strcmp(listconf_str(lc, LC_COMPLAINT_ACTION),
+		    "unsubscribe") == 0;
+	else
+		log_warn("%s@%s: its config cannot be read (%s): a complaint "
+		    "leaves the member subscribed", be->attr.list,
+		    be->attr.domain, buf_cstr(&err));
+	listconf_free(lc);
+	buf_free(&path);
+	buf_free(&err);
+	return yes;
 }
