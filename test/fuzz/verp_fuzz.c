@@ -75,7 +75,8 @@ fuzz_address(const char *prefix, const char *in, size_t n)
 	if (verp_parse(prefix, in, n, &p) != 0)
 		return;
 	fuzz_check(p.list[0] != '\0' && p.list_domain[0] != '\0');
-	fuzz_check(strchr(p.member, '@') != NULL);
+	/* A member's address, or none: the list-only form. */
+	fuzz_check(p.member[0] == '\0' || strchr(p.member, '@') != NULL);
 	fuzz_check(strlen(p.envid) <= VERP_ENVID_MAX);
 	fuzz_check(p.day_mod < VERP_DAY_MOD);
 	for (time_t t = FUZZ_NOW - 3000L * 86400; t <= FUZZ_NOW;
