@@ -64,6 +64,7 @@ struct expect {
 struct txn {
 	const char		*rp;
 	unsigned		 flags;
+	char			 envid[SMTP_ENVID_MAX + 1];	/* "" none */
 	struct buf		 body;	/* when not SMTP_TXN_PREPARED */
 	const char		*wire;	/* the body as it goes out */
 	size_t			 wirelen;
@@ -623,6 +624,39 @@ address_ok(const char *a)
 	return 1;
 }
 
+/* Whether this transaction asks for DSNs: wanted and offered. */
+static int
+want_dsn(const struct smtp_session *s)
+{
+	return (s->txn.flags & SMTP_TXN_DSN) && (s->ext.flags & SMTP_EXT_DSN);
+}
+
+/*
+ * RFC 3461 §4's xtext: printable ASCII but '+' and '=' as itself, any
+ * other byte as "+HH".
+ */
+static void
+xtext_put(struct buf *out, const char *v)
+{
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c >= '!' && c <= '~' && c != '+' && c != '=')
+			buf_putc(out, (char)c);
+		else
+			buf_printf(out, "+%02X", c);
+	}
+}
+
+static int
+is_ascii(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v >= 0x80)
+			return 0;
+	return 1;
+}
+
 static void
 send_mail(struct smtp_session *s, struct buf *out)
 {
@@ -635,6 +669,14 @@ send_mail(struct smtp_session *s, struct buf *out)
 		buf_puts(out, " BODY=8BITMIME");
 	if (t->flags & SMTP_TXN_UTF8)
 		buf_puts(out, " SMTPUTF8");
+	if (want_dsn(s)) {
+		/* The headers are enough to know the message; not the body. */
+		buf_puts(out, " RET=HDRS");
+		if (t->envid[0] != '\0') {
+			buf_puts(out, " ENVID=");
+			xtext_put(out, t->envid);
+		}
+	}
 	buf_puts(out, "\r\n");
 	expect(s, CMD_MAIL, 0);
 }
@@ -653,7 +695,22 @@ next_rcpt(const struct txn *t)
 static void
 add_rcpt(struct smtp_session *s, struct buf *out, size_t i)
 {
-	buf_printf(out, "RCPT TO:<%s>\r\n", s->txn.res.rcpt[i].rcpt);
+	const char *rcpt = s->txn.res.rcpt[i].rcpt;
+
+	buf_printf(out, "RCPT TO:<%s>", rcpt);
+	if (want_dsn(s)) {
+		buf_puts(out, " NOTIFY=SUCCESS,DELAY,FAILURE");
+		/*
+		 * The report then names the address we sent to, whatever the
+		 * relay makes of it. An address that is not ASCII would need
+		 * RFC 6533's utf-8 type: none is better than a wrong one.
+		 */
+		if (is_ascii(rcpt)) {
+			buf_puts(out, " ORCPT=rfc822;");
+			xtext_put(out, rcpt);
+		}
+	}
+	buf_puts(out, "\r\n");
 	expect(s, CMD_RCPT, i);
 }
 
@@ -798,6 +855,16 @@ smtp_session_send(struct smtp_session *s, const char *return_path,
     const char *const *rcpts, size_t nrcpt, const char *msg, size_t len,
     unsigned flags, smtp_result_cb *cb, void *arg)
 {
+	return smtp_session_send_envid(s, return_path, NULL, rcpts, nrcpt,
+	    msg, len, flags, cb, arg);
+}
+
+int
+smtp_session_send_envid(struct smtp_session *s, const char *return_path,
+    const char *envid, const char *const *rcpts, size_t nrcpt,
+    const char *msg, size_t len, unsigned flags, smtp_result_cb *cb,
+    void *arg)
+{
 	struct txn *t = &s->txn;
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
 	const char *local = NULL, *enh = NULL;
@@ -812,6 +879,15 @@ smtp_session_send(struct smtp_session *s, const char *return_path,
 	s->exp_head = s->exp_len = 0;
 	t->rp = return_path;
 	t->flags = flags;
+	if (envid != NULL) {
+		size_t n = strlen(envid);
+
+		if (n <= SMTP_ENVID_MAX)
+			memcpy(t->envid, envid, n + 1);
+		else
+			log_warn("smtp: an envelope id of %zu bytes is not "
+			    "sent", n);
+	}
 	t->cb = cb;
 	t->arg = arg;
 	t->res.nrcpt = nrcpt;

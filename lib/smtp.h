@@ -11,10 +11,11 @@
  * The session runs on the caller's event_base (libevent bufferevents): it
  * connects, reads the greeting, says EHLO (HELO when EHLO is refused), does
  * STARTTLS when configured, then runs one transaction at a time: MAIL FROM
- * with SIZE, BODY=8BITMIME and SMTPUTF8 when offered and wanted, one RCPT
- * per recipient, DATA, and the body, dot-stuffed with CRLF line ends and
- * written in one go with its final ".\r\n" (a lone final dot in its own
- * segment costs a delayed-ACK round trip per message). With PIPELINING,
+ * with SIZE, BODY=8BITMIME, SMTPUTF8 and the DSN requests (RFC 3461) when
+ * offered and wanted, one RCPT per recipient, DATA, and the body,
+ * dot-stuffed with CRLF line ends and written in one go with its final
+ * ".\r\n" (a lone final dot in its own segment costs a delayed-ACK round
+ * trip per message). With PIPELINING,
  * MAIL, every RCPT and DATA leave in one write. A session is reused across
  * transactions: with PIPELINING a RSET rides in front of each reused one;
  * without, RSET is sent only when the previous one was cut short. AUTH
@@ -71,6 +72,7 @@ void	smtp_reply_clear(struct smtp_reply *r);
 #define SMTP_EXT_STARTTLS	0x10
 #define SMTP_EXT_AUTH		0x20
 #define SMTP_EXT_ENHANCED	0x40	/* ENHANCEDSTATUSCODES */
+#define SMTP_EXT_DSN		0x80	/* RFC 3461 delivery status notifications */
 
 #define SMTP_AUTH_PLAIN		0x01
 #define SMTP_AUTH_LOGIN		0x02
@@ -129,6 +131,17 @@ void	smtp_config_default(struct smtp_config *c);
 #define SMTP_TXN_8BIT		0x01	/* body has 8-bit bytes: BODY=8BITMIME */
 #define SMTP_TXN_UTF8		0x02	/* needs SMTPUTF8 (refused if not offered) */
 #define SMTP_TXN_PREPARED	0x04	/* msg is smtp_body_prepare()'s output */
+/*
+ * Ask for delivery status notifications (RFC 3461) when the relay offers
+ * DSN: MAIL gets RET=HDRS (and ENVID= when one is given), every RCPT
+ * NOTIFY=SUCCESS,DELAY,FAILURE and ORCPT=rfc822;<the address> (left out
+ * for an address that is not ASCII). A relay without DSN gets the
+ * transaction without them: tracking is a wish, never a reason to fail.
+ */
+#define SMTP_TXN_DSN		0x08
+
+/* An ENVID longer than this (before xtext encoding) is not sent. */
+#define SMTP_ENVID_MAX		100
 
 /* A recipient's fate in one transaction. */
 #define SMTP_RCPT_DONE		0	/* RCPT and DATA were 2xx */
@@ -179,6 +192,15 @@ int	smtp_session_connect(struct smtp_session *s);
  * and msg must stay valid until the result callback.
  */
 int	smtp_session_send(struct smtp_session *s, const char *return_path,
+	    const char *const *rcpts, size_t nrcpt, const char *msg,
+	    size_t len, unsigned flags, smtp_result_cb *cb, void *arg);
+/*
+ * The same with the envelope id that SMTP_TXN_DSN sends as ENVID= (NULL
+ * or "": none; it is copied, and one longer than SMTP_ENVID_MAX is left
+ * out). smtp_session_send() is this with envid NULL.
+ */
+int	smtp_session_send_envid(struct smtp_session *s,
+	    const char *return_path, const char *envid,
 	    const char *const *rcpts, size_t nrcpt, const char *msg,
 	    size_t len, unsigned flags, smtp_result_cb *cb, void *arg);
 int	smtp_session_idle(const struct smtp_session *s);

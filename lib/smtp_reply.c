@@ -206,6 +206,8 @@ ehlo_line(const char *line, const char *end, struct smtp_ext *ext)
 		ext->flags |= SMTP_EXT_STARTTLS;
 	else if (keyword_is(line, n, "ENHANCEDSTATUSCODES"))
 		ext->flags |= SMTP_EXT_ENHANCED;
+	else if (keyword_is(line, n, "DSN"))
+		ext->flags |= SMTP_EXT_DSN;
 	else if (keyword_is(line, n, "AUTH")) {
 		ext->flags |= SMTP_EXT_AUTH;
 		ext->auth |= auth_mechanisms(p, end);

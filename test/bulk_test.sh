@@ -23,6 +23,11 @@
 #     as return path): arguments, message, exit 0 sent, 75 deferred, 67
 #     failed
 #  8. a running daemon sends a post within 1 s of distribute's commit
+#  9. tracking.delivery_status_notification: every member's return path
+#     carries the job id as envelope id, the relay (smtp-sink offers DSN)
+#     is asked for DSNs (RET, ENVID, NOTIFY, ORCPT); a "delivered" DSN to
+#     one of those return paths, through bouncequeue and bounced, becomes
+#     the member's tracking row
 #
 # bulk sends every packet that is due in its database, whoever made it:
 # so that what other tests leave queued is neither sent here nor counted,
@@ -604,8 +609,98 @@ RC=$?
 DAEMON=""
 eq "daemon: SIGTERM when idle, exit 0" "$RC" 0
 
+# -- 9. tracking: DSNs asked for, the job id as envelope id ---------------------
+DUMP9=$DUMPDIR/dump9
+bs_sink_start "$DUMP9" || { not_ok "smtp-sink starts (9)"; exit 1; }
+site "$T/c9.yaml" "$BS_PORT"
+bs_members "$T/m9" 3 t "trk.$MD"
+check "a list with tracking.delivery_status_notification: on" \
+    mklist trk "$T/m9" "tracking:" "  delivery_status_notification: on"
+MID=trk.$$@example.org
+check "tracking: distributed" post "$T/c9.yaml" trk "$MID"
+JOB=$(sql "SELECT id FROM bulk_jobs WHERE message_id = '$MID'")
+eq "tracking: the job says dsn" "$(sql "SELECT tracking FROM bulk_jobs WHERE message_id = '$MID'")" dsn
+bulk1 "$T/c9.yaml"
+eq "tracking: bulk -1 exits 0" "$RC" 0
+eq "tracking: every member once" "$(bs_once_each "$T/m9" "$DUMP9")" "0 0"
+eq "tracking: 3 rows sent" "$(rows "$MID" sent)" 3
+eq "tracking: MAIL asks for headers back, the job id as ENVID" \
+    "$(grep '^X-Mail-Args: ' "$DUMP9" | sed 's/^[^ ]* <[^>]*> *//' | sort | uniq -c | sed 's/^ *//')" \
+    "3 RET=HDRS ENVID=$JOB"
+eq "tracking: each RCPT asks for every DSN, ORCPT its own address" \
+    "$(grep '^X-Rcpt-Args: ' "$DUMP9" | awk '{
+	a = $2; gsub(/[<>]/, "", a)
+	if ($3 != "NOTIFY=SUCCESS,DELAY,FAILURE" || $4 != "ORCPT=rfc822;" a || NF != 4)
+		bad++
+	} END { print NR, bad + 0 }')" "3 0"
+bs_txns "$DUMP9" > "$T/t9"
+# bounce+DDMMMMMMMM-JOB=trk=LOCAL=DOMAIN@D, naming the transaction's RCPT
+eq "tracking: each return path carries -$JOB= after the token and names its member" \
+    "$(awk -F '\t' -v d="$D" -v job="$JOB" '{
+	split($3, a, "@")
+	want = "-" job "=trk=" a[1] "=" a[2] "@" d
+	if ($1 !~ /^bounce\+[a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7][a-z2-7]-/ ||
+	    substr($1, 18) != want)
+		bad++
+	} END { print NR, bad + 0 }' "$T/t9")" "3 0"
+# A DSN to the first member's return path, as the MTA's alias delivers it
+if [ -x "$BIN/bouncequeue" ] && [ -x "$BIN/bounced" ]; then
+	RP9=$(awk -F '\t' '$3 == "t000001@trk.'"$MD"'" { print $1 }' "$T/t9")
+	{
+		printf 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n'
+		printf 'To: %s\nSubject: Successful Mail Delivery Report\n' "$RP9"
+		printf 'Date: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <dsn9.%s@mx.example.net>\n' "$$"
+		printf 'MIME-Version: 1.0\nAuto-Submitted: auto-replied\n'
+		printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="B9"\n\n'
+		printf -- '--B9\nContent-Type: text/plain\n\nYour message was delivered.\n\n'
+		printf -- '--B9\nContent-Type: message/delivery-status\n\n'
+		printf 'Reporting-MTA: dns; mx.example.net\nOriginal-Envelope-Id: %s\n\n' "$JOB"
+		printf 'Original-Recipient: rfc822; t000001@trk.%s\n' "$MD"
+		printf 'Final-Recipient: rfc822; t000001@trk.%s\nAction: delivered\nStatus: 2.0.0\n' "$MD"
+		printf '\n--B9\nContent-Type: text/rfc822-headers\n\n'
+		printf 'From: Alice <alice@example.org>\nTo: trk@%s\nSubject: [trk] hello trk\n' "$D"
+		printf 'Message-ID: <%s>\n\n--B9--\n' "$MID"
+	} | ORIGINAL_RECIPIENT=$RP9 "$BIN/bouncequeue" -c "$T/c9.yaml" -f '<>' "sympa@$D" 2>>"$T/bounced.err"
+	eq "tracking: bouncequeue takes the DSN" "$?" 0
+	"$BIN/bounced" -1 -c "$T/c9.yaml" 2>>"$T/bounced.err"
+	eq "tracking: bounced -1 exits 0" "$?" 0
+	eq "tracking: the member's row (list, envid, member, type, status)" \
+	    "$(sql "SELECT l.name || ',' || t.envid || ',' || t.email || ',' || t.type || ',' || t.status
+	    FROM tracking t JOIN lists l ON l.id = t.list_id WHERE l.domain = '$D'")" \
+	    "trk,$JOB,t000001@trk.$MD,dsn,delivered"
+	eq "tracking: a delivery is no bounce" "$(sql "SELECT s.bounce_count FROM subscribers s
+	    JOIN lists l ON l.id = s.list_id WHERE l.name = 'trk' AND l.domain = '$D'
+	    AND s.email = 't000001@trk.$MD'")" 0
+else
+	echo "# tracking: no bouncequeue or bounced in $BIN: the DSN's way back not tried"
+fi
+# MDN on demand: only a post that asks for receipts is tracked ("mdn",
+# which implies DSN); its Disposition-Notification-To is not sent on
+bs_members "$T/m9b" 2 r "mdn.$MD"
+check "a list with tracking.message_disposition_notification: on_demand" \
+    mklist mdn "$T/m9b" "tracking:" "  message_disposition_notification: on_demand"
+MID9=mdn.$$@example.org
+{
+	printf 'From: Alice <alice@example.org>\nTo: mdn@%s\nSubject: receipts\n' "$D"
+	printf 'Message-ID: <%s>\nDisposition-Notification-To: alice@example.org\n' "$MID9"
+	printf 'Date: Sun, 22 Nov 2026 10:00:00 +0000\n\nPlease confirm.\n'
+} | "$BIN/queue" -c "$T/c9.yaml" -f alice@example.org "mdn@$D"
+"$BIN/distribute" -1 -c "$T/c9.yaml" 2>>"$T/distribute.err"
+eq "mdn on demand: asked, the job says mdn" "$(sql "SELECT tracking FROM bulk_jobs WHERE message_id = '$MID9'")" mdn
+check "mdn on demand: not asked, distributed" post "$T/c9.yaml" mdn "plain.$MID9"
+eq "mdn on demand: not asked, no tracking" "$(sql "SELECT coalesce(tracking, 'none') FROM bulk_jobs WHERE message_id = 'plain.$MID9'")" none
+bulk1 "$T/c9.yaml"
+eq "mdn on demand: bulk -1 exits 0" "$RC" 0
+eq "mdn on demand: DSNs asked for the tracked post only (3 + 2 in all)" \
+    "$(grep -c '^X-Mail-Args: .* RET=HDRS ENVID=[0-9]' "$DUMP9")" 5
+eq "mdn on demand: a transaction per member when tracked, one for both when not" \
+    "$(bs_split "$DUMP9" "$T/s9" "<$MID9>") $(bs_split "$DUMP9" "$T/s9p" "<plain.$MID9>")" "2 1"
+eq "mdn on demand: 4 rows sent" "$(($(rows "$MID9" sent) + $(rows "plain.$MID9" sent)))" 4
+eq "mdn on demand: no Disposition-Notification-To sent on" \
+    "$(cat "$T"/s9/*.eml | grep -ci '^Disposition-Notification-To:')" 0
+
 # -- what the programs said ------------------------------------------------
-if bs_sanitizer_reports "$T/bulk.err" "$T/distribute.err" > "$T/san"; then
+if bs_sanitizer_reports "$T/bulk.err" "$T/distribute.err" "$T/bounced.err" > "$T/san"; then
 	not_ok "a sanitizer report:"
 	head -n 20 "$T/san" | sed 's/^/# /'
 else

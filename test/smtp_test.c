@@ -139,7 +139,7 @@ test_ehlo(void **state)
 	    "250-relay.example Hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
 	    "250-8bitmime\r\n250-SMTPUTF8\r\n250-STARTTLS\r\n"
 	    "250-AUTH PLAIN LOGIN CRAM-MD5\r\n250-AUTH=LOGIN\r\n"
-	    "250 ENHANCEDSTATUSCODES\r\n";
+	    "250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n";
 	struct smtp_reply r = { 0 };
 	struct smtp_ext e;
 	size_t used;
@@ -149,7 +149,7 @@ test_ehlo(void **state)
 	smtp_ehlo_parse(&r, &e);
 	assert_int_equal(e.flags, SMTP_EXT_PIPELINING | SMTP_EXT_SIZE |
 	    SMTP_EXT_8BITMIME | SMTP_EXT_SMTPUTF8 | SMTP_EXT_STARTTLS |
-	    SMTP_EXT_AUTH | SMTP_EXT_ENHANCED);
+	    SMTP_EXT_AUTH | SMTP_EXT_DSN | SMTP_EXT_ENHANCED);
 	assert_int_equal(e.auth, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_CRAM_MD5);
 	assert_int_equal(e.size, 10240000);
 	/* A single-line reply offers nothing; the greeting name is no keyword. */
@@ -428,14 +428,18 @@ struct run {
 
 static void client_result(struct smtp_session *, const struct smtp_result *, void *);
 
+/* The envelope id every job of the next run gives (NULL: none). */
+static const char *client_envid;
+
 static void
 client_next(struct smtp_session *s, struct run *r)
 {
 	if (r->next < r->njobs) {
 		const struct job *j = &r->jobs[r->next++];
 
-		assert_int_equal(smtp_session_send(s, j->rp, j->rcpts, j->nrcpt,
-		    j->msg, strlen(j->msg), j->flags, client_result, r), 0);
+		assert_int_equal(smtp_session_send_envid(s, j->rp, client_envid,
+		    j->rcpts, j->nrcpt, j->msg, strlen(j->msg), j->flags,
+		    client_result, r), 0);
 	} else
 		smtp_session_quit(s);
 }
@@ -556,6 +560,121 @@ test_pipelined(void **state)
 	assert_int_equal(r.rec[0].status[1], SMTP_RCPT_DONE);
 	assert_string_equal(r.rec[0].enh[1], "2.0.0");
 	assert_int_equal(r.why_code, 221);
+	buf_free(&t);
+}
+
+/*
+ * DSN requests (RFC 3461) go only when wanted and offered: RET and ENVID
+ * on MAIL, NOTIFY and an xtext ORCPT on every RCPT ('+' and '=' encoded;
+ * none for an address that is not ASCII).
+ */
+static void
+test_dsn_offered(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 fake ESMTP\r\n", 0, 0 },
+		{ "EHLO test.example\r\n", "250-fake\r\n250-PIPELINING\r\n"
+		    "250-SMTPUTF8\r\n250 DSN\r\n", 0, 0 },
+		{ "DATA\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0, 0 },
+		{ "\r\n.\r\n", "250 queued\r\n", 0, 0 },
+		{ "DATA\r\n", "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0, 0 },
+		{ "\r\n.\r\n", "250 queued\r\n", 0, 0 },
+		{ "QUIT\r\n", "221 bye\r\n", 0, AFTER_CLOSE },
+		END
+	};
+	static const struct job jobs[] = {
+		{ "bounce+t-42=l=a=x@x", { "a@x", "b+c=d@x", "\xc3\xa9@x" }, 3,
+		    "x", SMTP_TXN_DSN | SMTP_TXN_UTF8 },
+		{ "rp@x", { "a@x" }, 1, "x", 0 },
+	};
+	struct buf t = BUF_INIT(BUF_UNLIMITED);
+	struct run r;
+
+	(void)state;
+	client_envid = "42";
+	run_script(steps, jobs, 2, NULL, &r, &t, NULL, NULL);
+	client_envid = NULL;
+	assert_string_equal(buf_cstr(&t),
+	    "EHLO test.example\r\n"
+	    "MAIL FROM:<bounce+t-42=l=a=x@x> SMTPUTF8 RET=HDRS ENVID=42\r\n"
+	    "RCPT TO:<a@x> NOTIFY=SUCCESS,DELAY,FAILURE ORCPT=rfc822;a@x\r\n"
+	    "RCPT TO:<b+c=d@x> NOTIFY=SUCCESS,DELAY,FAILURE"
+	    " ORCPT=rfc822;b+2Bc+3Dd@x\r\n"
+	    "RCPT TO:<\xc3\xa9@x> NOTIFY=SUCCESS,DELAY,FAILURE\r\n"
+	    "DATA\r\nx\r\n.\r\n"
+	    /* Not wanted: nothing, although offered. */
+	    "RSET\r\nMAIL FROM:<rp@x>\r\nRCPT TO:<a@x>\r\nDATA\r\n"
+	    "x\r\n.\r\nQUIT\r\n");
+	assert_int_equal(r.nrec, 2);
+	assert_int_equal(r.rec[0].ndone, 3);
+	assert_int_equal(r.rec[1].ndone, 1);
+	buf_free(&t);
+}
+
+/* Wanted but not offered: the transaction goes plain, not refused. */
+static void
+test_dsn_not_offered(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 fake\r\n", 0, 0 },
+		{ "EHLO test.example\r\n", "250-fake\r\n250 PIPELINING\r\n", 0, 0 },
+		{ "DATA\r\n", "250 ok\r\n250 ok\r\n354 go\r\n", 0, 0 },
+		{ "\r\n.\r\n", "250 queued\r\n", 0, 0 },
+		{ "QUIT\r\n", "221 bye\r\n", 0, AFTER_CLOSE },
+		END
+	};
+	static const struct job jobs[] = {
+		{ "rp@x", { "a@x" }, 1, "x", SMTP_TXN_DSN },
+	};
+	struct buf t = BUF_INIT(BUF_UNLIMITED);
+	struct run r;
+
+	(void)state;
+	client_envid = "42";
+	run_script(steps, jobs, 1, NULL, &r, &t, NULL, NULL);
+	client_envid = NULL;
+	assert_string_equal(buf_cstr(&t), "EHLO test.example\r\n"
+	    "MAIL FROM:<rp@x>\r\nRCPT TO:<a@x>\r\nDATA\r\nx\r\n.\r\n"
+	    "QUIT\r\n");
+	assert_int_equal(r.nrec, 1);
+	assert_int_equal(r.rec[0].ndone, 1);
+	buf_free(&t);
+}
+
+/* Without pipelining, and an envelope id too long to send: RET alone. */
+static void
+test_dsn_unpipelined_long_envid(void **state)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 fake\r\n", 0, 0 },
+		{ "EHLO test.example\r\n", "250-fake\r\n250 DSN\r\n", 0, 0 },
+		{ "MAIL FROM:<rp@x> RET=HDRS\r\n", "250 ok\r\n", 0, 0 },
+		{ "RCPT TO:<a@x> NOTIFY=SUCCESS,DELAY,FAILURE ORCPT=rfc822;a@x\r\n",
+		    "250 ok\r\n", 0, 0 },
+		{ "DATA\r\n", "354 go\r\n", 0, 0 },
+		{ "\r\n.\r\n", "250 queued\r\n", 0, 0 },
+		{ "QUIT\r\n", "221 bye\r\n", 0, AFTER_CLOSE },
+		END
+	};
+	static const struct job jobs[] = {
+		{ "rp@x", { "a@x" }, 1, "x", SMTP_TXN_DSN },
+	};
+	char envid[SMTP_ENVID_MAX + 2];
+	struct buf t = BUF_INIT(BUF_UNLIMITED);
+	struct run r;
+
+	(void)state;
+	memset(envid, '7', sizeof(envid) - 1);
+	envid[sizeof(envid) - 1] = '\0';
+	client_envid = envid;
+	run_script(steps, jobs, 1, NULL, &r, &t, NULL, NULL);
+	client_envid = NULL;
+	assert_string_equal(buf_cstr(&t), "EHLO test.example\r\n"
+	    "MAIL FROM:<rp@x> RET=HDRS\r\n"
+	    "RCPT TO:<a@x> NOTIFY=SUCCESS,DELAY,FAILURE ORCPT=rfc822;a@x\r\n"
+	    "DATA\r\nx\r\n.\r\nQUIT\r\n");
+	assert_int_equal(r.nrec, 1);
+	assert_int_equal(r.rec[0].ndone, 1);
 	buf_free(&t);
 }
 
@@ -1195,6 +1314,9 @@ main(void)
 		cmocka_unit_test(test_ehlo),
 		cmocka_unit_test(test_body_prepare),
 		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_dsn_offered),
+		cmocka_unit_test(test_dsn_not_offered),
+		cmocka_unit_test(test_dsn_unpipelined_long_envid),
 		cmocka_unit_test(test_unpipelined_rcpt_refused),
 		cmocka_unit_test(test_data_refusals_and_rset),
 		cmocka_unit_test(test_421_mid_session),

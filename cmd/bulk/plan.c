@@ -5,7 +5,10 @@
  * transaction (at most a domain's nrcpt of one domain, at most
  * BULK_TXN_RCPT_MAX in all). One transaction each goes to a recipient
  *   - listed in the packet's verp_recipients: a return path naming them,
- *     <bounce_localpart>+<token>@<list domain> (lib/verp.h);
+ *     <bounce_localpart>+<token>@<list domain> (lib/verp.h); when the job
+ *     tracks delivery (every recipient is VERP then), the token carries
+ *     the job id as envelope id and the transaction asks for DSNs
+ *     (RFC 3461) if the relay offers them;
  *   - of a domain whose limits ask for one-click URLs (oneclick=yes), when
  *     the job has them: the message with their own List-Unsubscribe URL,
  *     signed again when distribute signed it (the signature covers that
@@ -19,6 +22,7 @@
  * still correct mail, and the reason is logged. A merged copy that cannot
  * be signed goes unsigned (the common message would show the tokens).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -246,16 +250,22 @@ domain_of(const char *email)
 	return at != NULL ? at + 1 : "";
 }
 
-/* The member's own return path, or NULL to use the job's. */
+/*
+ * The member's own return path, or NULL to use the job's. A job with
+ * tracking puts its id in it as the envelope id: the DSN or MDN that
+ * comes back to it then says which message it is about.
+ */
 static char *
 verp_return_path(struct bulk *b, const struct bulkq_packet *q,
     const char *rcpt)
 {
 	struct buf rp = BUF_INIT(1024);
+	char envid[32];
 
-	if (q->list_name == NULL || verp_encode(&b->verp_key,
+	snprintf(envid, sizeof(envid), "%lld", q->job_id);
+	if (q->list_name == NULL || verp_encode_envid(&b->verp_key,
 	    config_str(b->cf, CF_BOUNCE_LOCALPART), q->list_name, q->domain,
-	    rcpt, time(NULL), &rp) == -1) {
+	    rcpt, q->tracking != NULL ? envid : NULL, time(NULL), &rp) == -1) {
 		log_info("packet %lld: %s cannot have a VERP return path: "
 		    "the list's is used", q->id, rcpt);
 		buf_free(&rp);
@@ -440,6 +450,13 @@ plan_single(struct bulk *b, struct bulk_packet *pk, int verp,
 {
 	char *rp = verp ? verp_return_path(b, &pk->q, pp->rcpt) : NULL;
 	struct bulk_txn *t = txn_new(b, pk, rp, &pp->rcpt, 1);
+
+	/*
+	 * DSNs only where the return path names the member and the job: a
+	 * success report to the list's own address would say nothing.
+	 */
+	if (rp != NULL && pk->q.tracking != NULL)
+		t->flags |= SMTP_TXN_DSN;
 
 	if (pp->oneclick || pk->q.merge_nonce != NULL) {
 		if ((t->personal = personal_copy(b, &pk->q, pk->job, pp)) == NULL)

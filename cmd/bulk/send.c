@@ -495,8 +495,12 @@ txn_start(struct bulk *b, struct bulk_conn *c, struct bulk_txn *t)
 {
 	const struct buf *msg = t->personal != NULL ? t->personal :
 	    &t->pk->job->prepared;
+	char envid[32] = "";
 	int rc;
 
+	/* The job id: what the reports to a tracked job's VERP carry too. */
+	if (t->flags & SMTP_TXN_DSN)
+		snprintf(envid, sizeof(envid), "%lld", t->pk->q.job_id);
 	TAILQ_REMOVE(&b->txns, t, entry);
 	t->pk->planned--;
 	t->pk->inflight++;
@@ -506,9 +510,9 @@ txn_start(struct bulk *b, struct bulk_conn *c, struct bulk_txn *t)
 	if (b->sendmail)
 		rc = bulk_sendmail_start(c, t);
 	else
-		rc = smtp_session_send(c->s, t->return_path, t->rcpts,
-		    t->nrcpt, msg->data, msg->len, t->flags,
-		    smtp_result, c);
+		rc = smtp_session_send_envid(c->s, t->return_path,
+		    envid, t->rcpts,
+		    t->nrcpt, msg->data, msg->len, t->flags, smtp_result, c);
 	if (rc == -1) {
 		struct smtp_result res;
 

@@ -10,6 +10,12 @@
  * the commit; the job's spool_id is the entry's name, so a crash between
  * the two finds the job and sends nothing twice.
  *
+ * A list that tracks delivery (tracking.*) marks the job "dsn" or "mdn":
+ * every member then gets a VERP return path that names the job, and bulk
+ * asks the relay for DSNs. For "mdn" the author's
+ * Disposition-Notification-To is removed; none is yet put in its place
+ * per member, so read receipts are not collected.
+ *
  * The archive and digest copies are written, fsynced, before the commit:
  * a failure after them makes the retry write them again (the archive
  * files a Message-ID once), where writing them after the commit could
@@ -289,6 +295,28 @@ has_merge_token(const struct buf *out, const char *nonce)
 }
 
 /*
+ * What the list tracks for this post, as bulk jobs say it: "mdn" when
+ * read receipts are asked for (always, or on demand when the author's
+ * message carries Disposition-Notification-To), which implies delivery
+ * reports as in Sympa; "dsn" for delivery reports alone; NULL for none.
+ */
+static const char *
+tracking_of(const struct inmsg *im)
+{
+	const struct listconf *lc = im->le->conf;
+	const char *mdn = listconf_str(lc,
+	    LC_TRACKING_MESSAGE_DISPOSITION_NOTIFICATION);
+
+	if (strcmp(mdn, "on") == 0 || (strcmp(mdn, "on_demand") == 0 &&
+	    im->m != NULL && msg_header_count(im->m, NULL,
+	    "Disposition-Notification-To") > 0))
+		return "mdn";
+	if (listconf_bool(lc, LC_TRACKING_DELIVERY_STATUS_NOTIFICATION))
+		return "dsn";
+	return NULL;
+}
+
+/*
  * The transformed message into out: DIST_DONE, or a failure with im->why.
  * sg tells bulk who signed it (key NULL: nobody), so that it signs again
  * when it changes headers per recipient. nonce gets the word of the merge
@@ -296,7 +324,8 @@ has_merge_token(const struct buf *out, const char *nonce)
  */
 static enum dist_fate
 transform(struct dist *d, struct inmsg *im, unsigned long seq,
-    struct buf *out, struct signing *signer, struct buf *nonce)
+    const char *tracking, struct buf *out, struct signing *signer,
+    struct buf *nonce)
 {
 	const struct listconf *lc = im->le->conf;
 	struct transform_list tl;
@@ -330,6 +359,13 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 			goto out;
 		}
 	}
+	/*
+	 * With read tracking the receipts are the list's to collect, not
+	 * the author's (Sympa removes the field too);
+	 * the archive keeps it, as there.
+	 */
+	if (tracking != NULL && strcmp(tracking, "mdn") == 0)
+		msgedit_delete(e, "Disposition-Notification-To");
 	if (transform_outgoing(e, &tl, lc, TRANSFORM_SIGNED_PART, &err) == -1 ||
 	    protect_from(d, im, e, &err) == -1)
 		goto fail;
@@ -424,7 +460,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 	unsigned long seq = 0;
 	enum dist_fate fate;
 	struct signing signer;
-	const char *p[2];
+	const char *p[2], *tracking;
 	int rc;
 
 	if ((rc = store_begin(d->st)) != STORE_OK ||
@@ -432,7 +468,9 @@ deliver_post(struct dist *d, struct inmsg *im)
 		buf_free(&out);
 		return dist_store_fail(d, im, rc, "post counter");
 	}
-	if ((fate = transform(d, im, seq, &out, &signer, &nonce)) != DIST_DONE) {
+	tracking = tracking_of(im);
+	if ((fate = transform(d, im, seq, tracking, &out, &signer, &nonce)) !=
+	    DIST_DONE) {
 		store_rollback(d->st);
 		buf_free(&out);
 		buf_free(&nonce);
@@ -460,6 +498,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 	job.dkim_key_path = signer.key;
 	job.dkim_identity = signer.identity;
 	job.merge_nonce = nonce.len > 0 ? buf_cstr(&nonce) : NULL;
+	job.tracking = tracking;
 	rc = packet_job_create(d->st, &job, &d->limits, &oc);
 	p[0] = im->list_id;
 	p[1] = im->message_id;
