@@ -653,8 +653,12 @@ sending_restore(struct bulk_packet *pk)
 	size_t n = pk->nsending + pk->nanswers;
 	struct bulk_answer *all = xreallocarray(NULL, n ? n : 1, sizeof(*all));
 
-	memcpy(all, pk->sending, pk->nsending * sizeof(*all));
-	memcpy(all + pk->nsending, pk->answers, pk->nanswers * sizeof(*all));
+	/* Either may be empty (and NULL): an end sent with no answer. */
+	if (pk->nsending > 0)
+		memcpy(all, pk->sending, pk->nsending * sizeof(*all));
+	if (pk->nanswers > 0)
+		memcpy(all + pk->nsending, pk->answers,
+		    pk->nanswers * sizeof(*all));
 	free(pk->answers);
 	free(pk->sending);
 	pk->answers = all;
