@@ -11,8 +11,46 @@
 
 #include "daemon.h"
 
+/* What the handlers may touch: flags, nothing else. */
+static volatile sig_atomic_t stop_asked, reload_asked;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+}
+
+int
+daemon_stopping(void)
+{
+	return stop_asked != 0;
+}
+
+int
+daemon_reload_pending(void)
+{
+	return reload_asked != 0;
+}
+
+int
+daemon_reload_take(void)
+{
+	if (!reload_asked)
+		return 0;
+	reload_asked = 0;
+	return 1;
+}
+
 void
-daemon_signals(void (*on_stop)(int), void (*on_hup)(int))
+daemon_signals(void)
 {
 	struct sigaction sa;
 

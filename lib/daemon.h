@@ -2,9 +2,11 @@
  * daemon - what Herald's spool daemons (distribute, bounced, task_manager)
  * share of their life: the signals they answer, and waiting for work.
  *
- * SIGTERM and SIGINT call on_stop, SIGHUP on_hup (the program's own
- * handlers set its flags); SIGPIPE is ignored. No SA_RESTART: a signal
- * ends a wait at once.
+ * daemon_signals(): SIGTERM and SIGINT ask the daemon to stop
+ * (daemon_stopping() says so from then on), SIGHUP to reload its
+ * configuration (daemon_reload_pending() says so; daemon_reload_take()
+ * answers it, once per SIGHUP); SIGPIPE is ignored. No SA_RESTART: a
+ * signal ends a wait at once.
  *
  * daemon_watch() watches a spool's new/ with inotify (-1 when it cannot:
  * the caller then looks on a timeout only); daemon_wait() returns when
@@ -15,7 +17,10 @@
 
 #include "spool.h"
 
-void	daemon_signals(void (*on_stop)(int), void (*on_hup)(int));
+void	daemon_signals(void);
+int	daemon_stopping(void);
+int	daemon_reload_pending(void);
+int	daemon_reload_take(void);
 int	daemon_watch(const struct spool *s);
 void	daemon_wait(int ino, int ms);
 

@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +36,6 @@
 #define BD_TMP_AGE		3600
 /* The counts of dropped bounces reach the database this often (s). */
 #define BD_FLUSH_SECONDS	5
-
-static volatile sig_atomic_t stopping, reloading;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static void
-on_hup(int sig)
-{
-	(void)sig;
-	reloading = 1;
-}
 
 static _Noreturn void
 usage(void)
@@ -172,14 +155,13 @@ run(struct bd *b, int once)
 {
 	int ino = once ? -1 : daemon_watch(&b->bounce);
 
-	while (!stopping) {
+	while (!daemon_stopping()) {
 		size_t n = 0;
 		char **names;
 		int retry = 0;
 		time_t now;
 
-		if (reloading) {
-			reloading = 0;
+		if (daemon_reload_take()) {
 			reload(b);
 		}
 		if ((names = spool_scan(&b->bounce, BD_SCAN_BATCH, &n)) ==
@@ -190,7 +172,7 @@ run(struct bd *b, int once)
 				close(ino);
 			return EX_IOERR;
 		}
-		for (size_t i = 0; i < n && !stopping && !retry; i++) {
+		for (size_t i = 0; i < n && !daemon_stopping() && !retry; i++) {
 			retry = bd_handle(b, names[i]) == BD_RETRY;
 			now = time(NULL);
 			if (now - b->flushed_at >= BD_FLUSH_SECONDS)
@@ -202,9 +184,9 @@ run(struct bd *b, int once)
 		now = time(NULL);
 		if (now - b->flushed_at >= BD_FLUSH_SECONDS)
 			flush_drops(b, now);
-		if (retry && !stopping)
+		if (retry && !daemon_stopping())
 			sleep(BD_RETRY_PAUSE);
-		else if (n == 0 && !stopping)
+		else if (n == 0 && !daemon_stopping())
 			daemon_wait(ino, b->rejects.pending > 0 ?
 			    BD_FLUSH_SECONDS * 1000 : BD_IDLE_MS);
 	}
@@ -264,7 +246,7 @@ main(int argc, char **argv)
 		shut_down(&b);
 		return ex;
 	}
-	daemon_signals(on_stop, on_hup);
+	daemon_signals();
 	spool_recover(&b.bounce, BD_TMP_AGE);
 	b.flushed_at = time(NULL);
 	log_info("started%s", once ? " (one pass)" : "");

@@ -11,7 +11,6 @@
  * spool holds and exits (tests, cron). See distribute(8).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,22 +35,6 @@
 #define DIST_RETRY_PAUSE	5
 /* A claimed entry older than this with a dead claimer goes back (s). */
 #define DIST_TMP_AGE		3600
-
-static volatile sig_atomic_t stopping, reloading;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static void
-on_hup(int sig)
-{
-	(void)sig;
-	reloading = 1;
-}
 
 static _Noreturn void
 usage(void)
@@ -298,13 +281,12 @@ run(struct dist *d, int once)
 {
 	int ino = once ? -1 : daemon_watch(&d->msg);
 
-	while (!stopping) {
+	while (!daemon_stopping()) {
 		size_t n = 0, handled = 0;
 		char **names;
 		int retry = 0;
 
-		if (reloading) {
-			reloading = 0;
+		if (daemon_reload_take()) {
 			log_info("reloading the configuration and the lists");
 			if (load_config(d) == 0)
 				load_lists(d);
@@ -319,7 +301,7 @@ run(struct dist *d, int once)
 			log_error("cannot scan the msg spool: %s", strerror(errno));
 			return EX_IOERR;
 		}
-		for (size_t i = 0; i < n && !stopping && !retry; i++) {
+		for (size_t i = 0; i < n && !daemon_stopping() && !retry; i++) {
 			enum dist_fate f = handle_entry(d, names[i]);
 
 			handled += f != DIST_KEPT;
@@ -328,9 +310,9 @@ run(struct dist *d, int once)
 		spool_free_names(names, n);
 		if (once && (n == 0 || retry))
 			break;
-		if (retry && !stopping)
+		if (retry && !daemon_stopping())
 			sleep(DIST_RETRY_PAUSE);
-		else if (n == 0 && !stopping)
+		else if (n == 0 && !daemon_stopping())
 			daemon_wait(ino, DIST_IDLE_MS);
 	}
 	if (ino >= 0)
@@ -393,7 +375,7 @@ main(int argc, char **argv)
 		shut_down(&d);
 		return ex != EX_OK ? ex : EX_CONFIG;
 	}
-	daemon_signals(on_stop, on_hup);
+	daemon_signals();
 	spool_recover(&d.msg, DIST_TMP_AGE);
 	spool_recover(&d.moderation, DIST_TMP_AGE);
 	spool_recover(&d.auth, DIST_TMP_AGE);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "task_manager.h"
@@ -299,7 +300,7 @@ tmgr_pass(struct tmgr *t)
 		if (tmgr_due_slot(t, i, now, &due[n].slot))
 			due[n++].task = &tmgr_tasks[i];
 	qsort(due, n, sizeof(due[0]), tmgr_due_cmp);
-	for (size_t i = 0; i < n && !(t->stop != NULL && *t->stop); i++) {
+	for (size_t i = 0; i < n && !daemon_stopping(); i++) {
 		char slot[24];
 		enum tmgr_result r;
 

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +25,6 @@
 #include "log.h"
 #include "mem.h"
 #include "task_manager.h"
-
-static volatile sig_atomic_t stopping, reloading;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static void
-on_hup(int sig)
-{
-	(void)sig;
-	reloading = 1;
-}
 
 static _Noreturn void
 usage(void)
@@ -120,7 +103,7 @@ idle(void)
 	time_t now = time(NULL);
 	struct timespec ts = { 60 - now % 60 + 1, 0 };
 
-	while (!stopping && !reloading && nanosleep(&ts, &ts) == -1 &&
+	while (!daemon_stopping() && !daemon_reload_pending() && nanosleep(&ts, &ts) == -1 &&
 	    errno == EINTR)
 		;
 }
@@ -130,9 +113,8 @@ run(struct tmgr *t, int once)
 {
 	int ex = EX_OK;
 
-	while (!stopping) {
-		if (reloading) {
-			reloading = 0;
+	while (!daemon_stopping()) {
+		if (daemon_reload_take()) {
 			log_info("reloading the configuration");
 			load_config(t);
 		}
@@ -195,8 +177,7 @@ main(int argc, char **argv)
 		return ex;
 	}
 	/* No SA_RESTART: a signal ends the sleep between passes at once. */
-	daemon_signals(on_stop, on_hup);
-	t.stop = &stopping;
+	daemon_signals();
 	if (one != NULL) {
 		ex = tmgr_run_now(&t, one);
 	} else {

@@ -9,7 +9,6 @@
 #ifndef HERALD_TASK_MANAGER_H
 #define HERALD_TASK_MANAGER_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -50,7 +49,6 @@ struct tmgr {
 	struct cron	 sched[TMGR_TASKS_MAX];	/* as tmgr_tasks */
 	struct store	*st;
 	char		 owner[300];	/* host:pid, in task_runs.owner */
-	volatile sig_atomic_t *stop;	/* set by a signal: no new task */
 	int		 fixed;		/* HERALD_NOW is set */
 	time_t		 fixed_now;
 };
