@@ -727,6 +727,12 @@ spool_drop(struct spool_entry *e)
 }
 
 int
+spool_sync_removals(struct spool *s)
+{
+	return fsync(s->cur_fd) < 0 ? -1 : 0;
+}
+
+int
 spool_release(struct spool_entry *e)
 {
 	if (renameat(e->spool->cur_fd, e->claimed, e->spool->new_fd, e->name) < 0 ||

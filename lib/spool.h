@@ -134,6 +134,11 @@ int spool_done(struct spool_entry *e);
  * forged bounce dropped), where a crash would only see it again.
  */
 int spool_drop(struct spool_entry *e);
+/*
+ * Make the removals of spool_drop reach the disk: one directory fsync for
+ * a batch of entries whose work was committed together.
+ */
+int spool_sync_removals(struct spool *s);
 /* Give a claimed entry back to new/, for a later try (a temporary failure). */
 int spool_release(struct spool_entry *e);
 int spool_pass(struct spool_entry *e, struct spool *next);

@@ -25,6 +25,8 @@
 #     (and on the Sisimai corpus when it is there); herald bounce reset
 #  8. the database away: the entry waits in the spool and is recorded
 #     once it is back; SIGTERM stops the daemon cleanly
+#  9. batches: a report the database refuses goes to bad/ and the rest of
+#     its batch is recorded once each; more reports than a batch holds
 #
 # The test makes a database of its own on the server HERALD_TEST_DATABASE
 # names (and drops it at the end).
@@ -361,6 +363,49 @@ wait "$DAEMON"
 eq "SIGTERM: exit 0" "$?" 0
 DAEMON=""
 check "the daemon said it would retry" grep -q "will retry" "$T/daemon.err"
+
+# -- 9. a batch with a report the database refuses --------------------------------
+# A trigger refuses the events of status 5.9.9: the batch in hand is rolled
+# back, the refused entry goes to bad/, the others go back to new/ and the
+# same pass records each of them once.
+sql "CREATE FUNCTION refuse_599() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$ BEGIN IF NEW.status = '5.9.9' THEN RAISE EXCEPTION 'refused'; END IF;
+    RETURN NEW; END \$\$" >/dev/null
+sql "CREATE TRIGGER refuse_599 BEFORE INSERT ON bounce_events
+    FOR EACH ROW EXECUTE FUNCTION refuse_599()" >/dev/null
+for m in alice bob carol dave; do
+	eval "before_$m=\$(member $m@example.net bounce_count)"
+done
+bad_before=$(bad)
+dsn alice@example.net 5.1.2 | bq "$LA" '<>' "sympa@$D"
+dsn bob@example.net 5.1.2 | bq "$LA" '<>' "sympa@$D"
+dsn dave@example.net 5.9.9 | bq "$LA" '<>' "sympa@$D"
+dsn carol@example.net 5.1.2 | bq "$LA" '<>' "sympa@$D"
+one
+eq "batch: the spool is empty after one pass" "$(spooled)" 0
+eq "batch: the refused report is in bad/" "$(bad)" $((bad_before + 1))
+for m in alice bob carol; do
+	eval "b=\$before_$m"
+	eq "batch: $m counted once" "$(member $m@example.net bounce_count)" $((b + 1))
+	eq "batch: one event of $m at 5.1.2" "$(sql "SELECT count(*) FROM bounce_events WHERE email = '$m@example.net' AND status = '5.1.2'")" 1
+done
+eq "batch: dave untouched" "$(member dave@example.net bounce_count)" "$before_dave"
+check "batch: the others went back to new/" grep -q "of the batch back in new/" "$T/bounced.err"
+sql "DROP TRIGGER refuse_599 ON bounce_events" >/dev/null
+# Many reports in one pass: more than a batch holds, each recorded once.
+i=0
+while [ $i -lt 150 ]; do
+	dsn erin@example.net 4.2.2 delayed
+	i=$((i + 1))
+done > "$T/many"
+awk -v dir="$T" '/^From: Mail Delivery/ { n++ } { print > (dir "/many." n) }' "$T/many"
+for f in "$T"/many.*; do
+	bq "$LA" '<>' "sympa@$D" < "$f"
+done
+one
+eq "many: the spool is empty" "$(spooled)" 0
+eq "many: 150 events" "$(sql "SELECT count(*) FROM bounce_events WHERE email = 'erin@example.net' AND status = '4.2.2'")" 150
+eq "many: erin's latest report on disk" "$(ls "$BD/staff@$D" | grep -c '^erin')" 1
 
 if [ $nfail -ne 0 ]; then
 	for f in bq.err bounced.err daemon.err; do

@@ -174,11 +174,16 @@ run(struct bd *b, int once)
 		}
 		for (size_t i = 0; i < n && !daemon_stopping() && !retry; i++) {
 			retry = bd_handle(b, names[i]) == BD_RETRY;
+			if (b->batch.n >= BD_BATCH_MAX)
+				retry |= bd_batch_end(b) == BD_RETRY;
 			now = time(NULL);
-			if (now - b->flushed_at >= BD_FLUSH_SECONDS)
+			/* Not inside the batch: its abort would lose them. */
+			if (b->batch.n == 0 &&
+			    now - b->flushed_at >= BD_FLUSH_SECONDS)
 				flush_drops(b, now);
 		}
 		spool_free_names(names, n);
+		retry |= bd_batch_end(b) == BD_RETRY;
 		if (once && (n == 0 || retry))
 			break;
 		now = time(NULL);
@@ -199,6 +204,7 @@ static void
 shut_down(struct bd *b)
 {
 	secret_clear(&b->key);
+	bd_batch_abort(b);
 	store_close(b->st);
 	spool_close(&b->bounce);
 	config_free(b->cf);

@@ -5,8 +5,9 @@
  *
  * bounced.c	the life of the daemon: options, setup, the spool loop,
  *		signals, the flush of the drop counts
- * handle.c	one entry: attribution, the report, the record in one
- *		transaction
+ * handle.c	one entry: attribution, the report, the record
+ * batch.c	the transaction in hand: the entries recorded in it, finished
+ *		together when it commits
  * keep.c	the bounce directory: each member's latest report, OTHER/,
  *		OWNER/, and the sample of dropped bounces in REJECTED/
  * notify.c	the owners' notice of a member's complaint (ARF)
@@ -31,6 +32,28 @@
 #define BD_SAMPLE_PER_MINUTE	10
 #define BD_SAMPLE_SLOTS		100
 
+/* An entry recorded in the transaction in hand. */
+struct bd_pending {
+	struct spool_entry e;
+	char		 list[LISTNAME_MAX + 1];	/* for the log lines */
+	struct buf	 log;		/* what to log once committed */
+};
+
+/*
+ * The transaction in hand. Recording reports one transaction at a time
+ * cost four round trips and two fsyncs each: a batch shares the BEGIN and
+ * COMMIT, the list's lookup, one syncfs for the members' latest reports
+ * and one directory fsync for the removals.
+ */
+struct bd_batch {
+	struct bd_pending *v;
+	size_t		 n;
+	int		 keep_unsynced;	/* latest reports written, not synced */
+	char		 list[LISTNAME_MAX + 1];	/* the last list looked up */
+	char		 domain[LISTNAME_DOMAIN_MAX + 1];
+	char		 list_id[24];
+};
+
 struct bd {
 	const char	*cfpath;	/* NULL: the default */
 	struct config	*cf;
@@ -46,6 +69,7 @@ struct bd {
 	time_t		 sample_minute;
 	int		 sampled;	/* in sample_minute */
 	unsigned	 sample_seq;
+	struct bd_batch	 batch;
 };
 
 /* What becomes of the entry in hand. */
@@ -54,7 +78,8 @@ enum bd_fate {
 	BD_DROPPED,	/* dropped unread (a forgery): remove, no fsync */
 	BD_BAD,		/* cannot be read: into bad/ with the reason */
 	BD_RETRY,	/* a temporary failure: back to new/, later */
-	BD_KEPT		/* another worker has it: nothing to do */
+	BD_KEPT,	/* another worker has it: nothing to do */
+	BD_PENDING	/* recorded in the batch: removed when it commits */
 };
 
 /* An entry in hand. */
@@ -70,14 +95,38 @@ struct bd_entry {
 /* handle.c: claim, read, attribute, record and finish one entry. */
 enum bd_fate	bd_handle(struct bd *b, const char *name);
 
+/* batch.c */
+/* Entries in a batch at most: what one commit finishes. */
+#define BD_BATCH_MAX		128
+/* The transaction of the batch, begun if none is. A STORE_* code. */
+int		bd_batch_join(struct bd *b);
+/* Take the claimed entry into the batch, with what to log once committed. */
+void		bd_batch_add(struct bd *b, struct spool_entry *e,
+	    const char *list, const struct buf *log);
+/*
+ * Commit the batch and remove its entries; BD_DONE, or BD_RETRY when it
+ * could not be committed (its entries are back in new/).
+ */
+enum bd_fate	bd_batch_end(struct bd *b);
+/*
+ * Roll the batch back after a failure: its entries go back to new/ for a
+ * later pass, none of their work done.
+ */
+void		bd_batch_abort(struct bd *b);
+/* The list's id, looked up once per batch. A STORE_* or BOUNCEDB_NOLIST. */
+int		bd_batch_list_id(struct bd *b, const char *list,
+	    const char *domain, char id[24]);
+
 /* keep.c */
 /*
  * The member's latest report: <dir>/<list>@<domain>/<safe email>,
- * written in a temporary file, fsynced and renamed over the old one.
- * 0, or -1 (logged).
+ * written in a temporary file and renamed over the old one; it reaches
+ * the disk with bd_keep_sync, before the batch commits. 0, or -1 (logged).
  */
 int		bd_keep_member(struct bd *b, const struct bd_entry *be,
 	    const char *email);
+/* The members' latest reports written since the last call, on the disk. */
+int		bd_keep_sync(struct bd *b);
 /*
  * An entry kept aside: <dir>/<where>[/<list>@<domain>]/<entry name> and
  * beside it <entry name>.reason (the reason, the envelope, the

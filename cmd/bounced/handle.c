@@ -5,12 +5,12 @@
  *     before any database write; a forged, expired or missing token
  *     drops the bounce here, at the cost of one HMAC;
  *  2. the report (lib/bounce): who, what happened, which status;
- *  3. the record, in one transaction: the members' bounce fields and the
- *     events, the tracking row, the owners' notice of a complaint, and
- *     the files of the bounce directory written (and fsynced) before the
- *     commit, so that a failure anywhere leaves the entry for a retry
- *     with nothing half done that a retry would not redo.
- * The database away: the entry goes back to new/ and nothing is lost.
+ *  3. the record, in the batch's transaction (batch.c): the members'
+ *     bounce fields and the events, the tracking row, the owners' notice
+ *     of a complaint, and the files of the bounce directory, so that a
+ *     failure anywhere leaves the entry for a retry with nothing half
+ *     done that a retry would not redo.
+ * The database away: the entries go back to new/ and nothing is lost.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +23,8 @@
 #include "roster.h"
 #include "mem.h"
 
+/* What one report logs, its recipients' lines, at most. */
+#define BD_LOG_MAX		(64 * 1024)
 /* The status a VERP bounce gets when no recogniser understands it. */
 #define BD_VERP_STATUS		"5.0.0"
 
@@ -48,13 +50,16 @@ bd_fail(struct bd_entry *be, enum bd_fate f, const char *fmt, ...)
 	return f;
 }
 
+/* A database failure: the batch is rolled back, this entry's fate told. */
 static enum bd_fate
 bd_store_fail(struct bd *b, struct bd_entry *be, int rc, const char *what)
 {
-	if (store_in_transaction(b->st))
-		store_rollback(b->st);
-	return bd_fail(be, rc == STORE_TEMP ? BD_RETRY : BD_BAD, "%s: %s",
-	    what, store_error(b->st));
+	enum bd_fate f = bd_fail(be, rc == STORE_TEMP ? BD_RETRY : BD_BAD,
+	    "%s: %s", what, store_error(b->st));
+
+	/* After the message: the rollback clears it. */
+	bd_batch_abort(b);
+	return f;
 }
 
 /* Kept aside (OTHER/ or OWNER/); a write that fails is tried again later. */
@@ -257,13 +262,15 @@ after_record(struct bd *b, struct bd_entry *be, const char *list_id,
 	return rc;
 }
 
+/* What the record says, one line a recipient, logged once committed. */
 static void
-log_record(const struct bd_entry *be, const struct bouncedb_report *r)
+log_record(const struct bd_entry *be, const struct bouncedb_report *r,
+    struct buf *out)
 {
 	for (size_t i = 0; i < r->nrcpts; i++) {
 		const struct bouncedb_rcpt *rc = &r->rcpts[i];
 
-		log_info("%s@%s: %s %s %s%s%s (%s, %s)", be->attr.list,
+		buf_printf(out, "%s@%s: %s %s %s%s%s (%s, %s)\n", be->attr.list,
 		    be->attr.domain, rc->email, rc->action,
 		    rc->status != NULL && *rc->status ? rc->status : "-",
 		    rc->member ? "" : ", not a member",
@@ -272,12 +279,16 @@ log_record(const struct bd_entry *be, const struct bouncedb_report *r)
 	}
 }
 
-/* Record the report's recipients on the list, in one transaction. */
+/*
+ * Record the report's recipients on the list, in the batch's transaction;
+ * the entry joins the batch.
+ */
 static enum bd_fate
 record(struct bd *b, struct bd_entry *be, const char *list_id,
     const struct bounce_report *rep, struct bd_rcpts *rs, int synthesized)
 {
 	struct bouncedb_report r;
+	struct buf log = BUF_INIT(BD_LOG_MAX);
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -288,20 +299,19 @@ record(struct bd *b, struct bd_entry *be, const char *list_id,
 	r.rcpts = rs->v;
 	r.nrcpts = rs->n;
 	tracking(be, rep, rs, &r);
-	if ((rc = store_begin(b->st)) != STORE_OK)
+	if ((rc = bd_batch_join(b)) != STORE_OK)
 		return bd_store_fail(b, be, rc, "begin");
 	if ((rc = bouncedb_record(b->st, &r)) != STORE_OK)
 		return bd_store_fail(b, be, rc, "record");
 	if ((rc = after_record(b, be, list_id, rep, rs)) != STORE_OK) {
-		if (store_in_transaction(b->st))
-			store_rollback(b->st);
+		bd_batch_abort(b);
 		return bd_fail(be, rc == STORE_TEMP ? BD_RETRY : BD_BAD,
 		    "the files or notices of the report failed");
 	}
-	if ((rc = store_commit(b->st)) != STORE_OK)
-		return bd_store_fail(b, be, rc, "commit");
-	log_record(be, &r);
-	return BD_DONE;
+	log_record(be, &r, &log);
+	bd_batch_add(b, be->e, be->attr.list, &log);
+	buf_free(&log);
+	return BD_PENDING;
 }
 
 /*
@@ -311,7 +321,7 @@ record(struct bd *b, struct bd_entry *be, const char *list_id,
 static int
 find_list(struct bd *b, struct bd_entry *be, char id[24], enum bd_fate *f)
 {
-	int rc = bouncedb_list_id(b->st, be->attr.list, be->attr.domain, id);
+	int rc = bd_batch_list_id(b, be->attr.list, be->attr.domain, id);
 
 	if (rc == STORE_OK)
 		return 0;
@@ -427,6 +437,7 @@ finish(struct spool_entry *e, enum bd_fate fate, const char *why)
 			log_error("cannot remove the entry: %s", strerror(errno));
 		break;
 	case BD_KEPT:
+	case BD_PENDING:
 		break;
 	case BD_RETRY:
 		log_warn("will retry: %s", why);
@@ -477,7 +488,9 @@ bd_handle(struct bd *b, const char *name)
 		fate = dispatch(b, &be);
 	}
 	finish(&e, fate, be.why);
-	spool_entry_free(&e);
+	/* A pending entry is the batch's now. */
+	if (fate != BD_PENDING)
+		spool_entry_free(&e);
 	buf_free(&data);
 	buf_free(&err);
 	log_context(NULL, NULL);

@@ -10,9 +10,11 @@
  *					a minute, in BD_SAMPLE_SLOTS names of
  *					each reason that turn (the oldest goes)
  *
- * A file is written under a temporary name in its directory, fsynced and
- * renamed into place: a reader never sees half a report. The samples are
- * not fsynced: they are evidence of a flood, not data.
+ * A file is written under a temporary name in its directory and renamed
+ * into place: a reader never sees half a report. Files aside are fsynced
+ * first; the members' latest reports reach the disk together, once per
+ * batch, before its commit (batch.c). The samples are not fsynced: they
+ * are evidence of a flood, not data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,9 +122,36 @@ bd_keep_member(struct bd *b, const struct bd_entry *be, const char *email)
 	if (buf_printf(&dir, "%s/%s@%s", buf_cstr(&b->dir), be->attr.list,
 	    be->attr.domain) == 0 && bouncedb_safe_name(email, &name) == 0)
 		rc = write_file(buf_cstr(&dir), buf_cstr(&name), be->msg,
-		    be->len, 1);
+		    be->len, 0);
+	if (rc == 0)
+		b->batch.keep_unsynced = 1;
 	buf_free(&dir);
 	buf_free(&name);
+	return rc;
+}
+
+/*
+ * One syncfs for the batch's files rather than an fsync each: the
+ * bounce directory is written by bounced alone, so the filesystem's other
+ * dirty data is small next to a hundred journal commits.
+ */
+int
+bd_keep_sync(struct bd *b)
+{
+	int fd, rc;
+
+	if ((fd = open(buf_cstr(&b->dir), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		log_error("cannot open %s: %s", buf_cstr(&b->dir),
+		    strerror(errno));
+		return -1;
+	}
+	if ((rc = syncfs(fd)) == -1)
+		log_error("cannot sync %s: %s", buf_cstr(&b->dir),
+		    strerror(errno));
+	close(fd);
+	if (rc == 0)
+		b->batch.keep_unsynced = 0;
 	return rc;
 }
 

@@ -11,6 +11,8 @@
 #	input: what this machine allows for piping at all (a fork and an
 #	exec per bounce, as the MTA does)
 #   P3_bounced_alone		bounced -1 over N DSNs already in the spool
+#   P3_bounced_alone_tmpfs	the same with the spool and the bounce
+#	directory on tmpfs: bounced's own cost, apart from the disk
 #   P3_forged_cost		bounced -1 over BENCH_BOUNCE_FORGED bounces
 #	whose token is forged: time per bounce (dropped before any parse
 #	or database work), and that no member was touched
@@ -45,6 +47,7 @@ bounce_cleanup() {
 	[ -n "$BOUNCED" ] && kill -TERM "$BOUNCED" 2>/dev/null && wait "$BOUNCED" 2>/dev/null
 	[ -n "$PGDIR" ] && pg_down "$PGDIR" >/dev/null 2>&1
 	rm -rf "$T"
+	[ -n "${SHM:-}" ] && rm -rf "$SHM"
 }
 trap bounce_cleanup EXIT
 trap 'exit 130' HUP INT TERM
@@ -187,6 +190,28 @@ t0=$(now)
 "$BIN/bounced" -1 -c "$T/herald.yaml" 2>>"$T/bounced.err"
 t1=$(now)
 echo "bench P3_bounced_alone: $(rate "$N" "$t0" "$t1") /s (bounced -1 over $N DSNs in the spool; $(recorded 2) members at 2 bounces)"
+
+# -- bounced alone, the files in memory ----------------------------------------------
+# The same with the spool and the bounce directory on tmpfs: what bounced
+# itself costs, apart from the machine's disk (each report replaces a
+# member's latest report, a file of its own).
+SHM=$(mktemp -d /dev/shm/hbo.XXXXXX 2>/dev/null) || SHM=""
+if [ -n "$SHM" ]; then
+	sed -e "s|^spool_directory: .*|spool_directory: $SHM/spool|" \
+	    -e "s|^state_directory: .*|state_directory: $SHM/state|" \
+	    "$T/herald.yaml" > "$T/herald-shm.yaml"
+	mkdir -p "$SHM/state"
+	HERALD_CONFIG=$T/herald-shm.yaml
+	if H spool init; then
+		feed "$T/dsn" bq
+		t0=$(now)
+		"$BIN/bounced" -1 -c "$T/herald-shm.yaml" 2>>"$T/bounced.err"
+		t1=$(now)
+		echo "bench P3_bounced_alone_tmpfs: $(rate "$N" "$t0" "$t1") /s (the same with the spool and the bounce directory on tmpfs: bounced and PostgreSQL without this machine's disk; $(recorded 3) members at 3 bounces)"
+	fi
+	HERALD_CONFIG=$T/herald.yaml
+	rm -rf "$SHM"
+fi
 
 # -- forged ---------------------------------------------------------------------------
 rm -rf "$T/dsn"
