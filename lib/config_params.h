@@ -83,6 +83,8 @@ CONFIG_PARAM(BULK_MODE, "bulk_mode", ENUM, "smtp", 0, 0, "smtp|sendmail",
     "how bulk hands mail over: SMTP to the relay, or a sendmail-compatible program")
 CONFIG_PARAM(SENDMAIL_PATH, "sendmail_path", PATH, "/usr/sbin/sendmail", 0, 0, NULL,
     "the sendmail-compatible program bulk runs when bulk_mode is sendmail")
+CONFIG_PARAM(SENDMAIL_DSN, "sendmail_dsn", BOOL, "off", 0, 0, NULL,
+    "a tracked message given to sendmail_path asks for DSNs with -N, -R and -V (Postfix, Sendmail; not Exim, where -N means do not deliver)")
 CONFIG_PARAM(BULK_CONNECTIONS, "bulk_connections", INT, "4", 1, 256, NULL,
     "SMTP connections (or sendmail processes) each bulk process keeps to the relay")
 CONFIG_PARAM(BULK_LEASE, "bulk_lease", INT, "120", 2, 86400, NULL,

@@ -21,13 +21,16 @@
 #     2 s, no lease left, and a second pass sends the rest, everyone once
 #  7. bulk_mode sendmail (and bounce_tokens off: the list's -owner address
 #     as return path): arguments, message, exit 0 sent, 75 deferred, 67
-#     failed
+#     failed; a tracked post asks for DSNs (-N -R -V) with sendmail_dsn
+#     on, not without
 #  8. a running daemon sends a post within 1 s of distribute's commit
 #  9. tracking.delivery_status_notification: every member's return path
 #     carries the job id as envelope id, the relay (smtp-sink offers DSN)
 #     is asked for DSNs (RET, ENVID, NOTIFY, ORCPT); a "delivered" DSN to
 #     one of those return paths, through bouncequeue and bounced, becomes
-#     the member's tracking row
+#     the member's tracking row; with read tracking on demand, each
+#     member's copy asks for receipts at its own return path (never the
+#     author's), and a receipt back becomes a "displayed" tracking row
 #
 # bulk sends every packet that is due in its database, whoever made it:
 # so that what other tests leave queued is neither sent here nor counted,
@@ -582,6 +585,30 @@ bulk1 "$T/c7.yaml"
 eq "sendmail 67 (EX_NOUSER): 2 rows failed" "$(rows "$MID" failed)" 2
 eq "sendmail 67: the packet is done" "$(pstates "$MID")" "done"
 
+# A tracked list: the DSN options only when the site says sendmail_dsn
+bs_members "$T/m7t" 2 d "sm3.$MD"
+site "$T/c7t.yaml" "$NOPORT" "bulk_mode: sendmail" "sendmail_path: $SM/sendmail" \
+    "sendmail_dsn: on"
+check "a tracked list for sendmail" mklist smtrk "$T/m7t" "tracking:" \
+    "  delivery_status_notification: on"
+MID=smtrk.$$@example.org
+check "sendmail dsn: distributed" post "$T/c7t.yaml" smtrk "$MID"
+JOB7=$(sql "SELECT id FROM bulk_jobs WHERE message_id = '$MID'")
+echo 0 > "$SM/status"
+rm -f "$SM"/calls/*
+bulk1 "$T/c7t.yaml"
+eq "sendmail dsn: 2 rows sent" "$(rows "$MID" sent)" 2
+eq "sendmail dsn: -N, -R and -V the job before -f, a run per member" \
+    "$(for f in "$SM"/calls/c.??????; do head -n 11 "$f" | tr '\n' ' ' | sed 's/bounce+[^ ]*/RP/'; echo; done | sort | uniq -c | sed 's/^ *//')" \
+    "2 -oi -oem -N success,delay,failure -R hdrs -V $JOB7 -f RP -- "
+check "a second tracked post" post "$T/c7.yaml" smtrk "nodsn.$MID"
+rm -f "$SM"/calls/*
+bulk1 "$T/c7.yaml"
+eq "sendmail_dsn off: no DSN options" \
+    "$(for f in "$SM"/calls/c.??????; do head -n 3 "$f" | tr '\n' ' '; echo; done | sort -u)" "-oi -oem -f "
+check "sendmail_dsn off: bulk says the DSNs are not asked" grep -q "sendmail_dsn is off" "$T/bulk.err"
+rm -f "$SM"/calls/*
+
 # -- 8. a running daemon is woken by the new packets ---------------------------
 bs_members "$T/m8" 2 w "wake.$MD"
 check "a list for the daemon" mklist wake "$T/m8"
@@ -696,8 +723,66 @@ eq "mdn on demand: DSNs asked for the tracked post only (3 + 2 in all)" \
 eq "mdn on demand: a transaction per member when tracked, one for both when not" \
     "$(bs_split "$DUMP9" "$T/s9" "<$MID9>") $(bs_split "$DUMP9" "$T/s9p" "<plain.$MID9>")" "2 1"
 eq "mdn on demand: 4 rows sent" "$(($(rows "$MID9" sent) + $(rows "plain.$MID9" sent)))" 4
-eq "mdn on demand: no Disposition-Notification-To sent on" \
-    "$(cat "$T"/s9/*.eml | grep -ci '^Disposition-Notification-To:')" 0
+eq "mdn on demand: the author's Disposition-Notification-To not sent on" \
+    "$(cat "$T"/s9/*.eml "$T"/s9p/*.eml | grep -ci '^Disposition-Notification-To:.*alice')" 0
+bs_txns "$DUMP9" > "$T/t9b"
+eq "mdn on demand: each tracked copy asks for receipts at its own return path" \
+    "$(awk -F '\t' -v mid="<$MID9>" '$4 == mid { n++; if ($9 != "<" $1 ">") bad++ }
+    END { print n + 0, bad + 0 }' "$T/t9b")" "2 0"
+eq "mdn on demand: the untracked copy asks for none" \
+    "$(awk -F '\t' -v mid="<plain.$MID9>" '$4 == mid && $9 != "" { n++ } END { print n + 0 }' "$T/t9b")" 0
+# A read receipt back at the first member's return path
+JOB9=$(sql "SELECT id FROM bulk_jobs WHERE message_id = '$MID9'")
+RP9B=$(awk -F '\t' -v mid="<$MID9>" -v m="r000001@mdn.$MD" '$4 == mid && $3 == m { print $1 }' "$T/t9b")
+if [ ! -x "$BIN/bouncequeue" ] || [ ! -x "$BIN/bounced" ]; then
+	echo "# read receipt: no bouncequeue or bounced in $BIN: its way back not tried"
+elif [ -z "$RP9B" ]; then
+	not_ok "read receipt: no return path for r000001 in the dump"
+else
+	{
+		printf 'From: R One <r000001@mdn.%s>
+To: %s
+Subject: Read: receipts
+' "$MD" "$RP9B"
+		printf 'Date: Mon, 23 Nov 2026 11:00:00 +0000
+Message-ID: <mdn9.%s@mdn.example.net>
+' "$$"
+		printf 'MIME-Version: 1.0
+'
+		printf 'Content-Type: multipart/report; report-type=disposition-notification; boundary="M9"
+
+'
+		printf -- '--M9
+Content-Type: text/plain
+
+Your message was displayed.
+
+'
+		printf -- '--M9
+Content-Type: message/disposition-notification
+
+'
+		printf 'Reporting-UA: mua.mdn.example.net; Example Mail 1.0
+'
+		printf 'Final-Recipient: rfc822; r000001@mdn.%s
+Original-Message-ID: <%s>
+' "$MD" "$MID9"
+		printf 'Disposition: manual-action/MDN-sent-manually; displayed
+
+--M9--
+'
+	} | ORIGINAL_RECIPIENT=$RP9B "$BIN/bouncequeue" -c "$T/c9.yaml" -f '<>' "sympa@$D" 2>>"$T/bounced.err"
+	eq "read receipt: bouncequeue takes it" "$?" 0
+	"$BIN/bounced" -1 -c "$T/c9.yaml" 2>>"$T/bounced.err"
+	eq "read receipt: bounced -1 exits 0" "$?" 0
+	eq "read receipt: the member's row (envid, member, type, status)" \
+	    "$(sql "SELECT t.envid || ',' || t.email || ',' || t.type || ',' || t.status
+	    FROM tracking t JOIN lists l ON l.id = t.list_id WHERE l.name = 'mdn' AND l.domain = '$D'")" \
+	    "$JOB9,r000001@mdn.$MD,mdn,displayed"
+	eq "read receipt: no bounce" "$(sql "SELECT s.bounce_count FROM subscribers s
+	    JOIN lists l ON l.id = s.list_id WHERE l.name = 'mdn' AND l.domain = '$D'
+	    AND s.email = 'r000001@mdn.$MD'")" 0
+fi
 
 # -- what the programs said ------------------------------------------------
 if bs_sanitizer_reports "$T/bulk.err" "$T/distribute.err" "$T/bounced.err" > "$T/san"; then

@@ -279,6 +279,7 @@ struct personal {
 	const char	*rcpt;
 	int		 oneclick;	/* their own one-click URL */
 	const char	*gecos;		/* merge fields: their name, or NULL */
+	const char	*receipts_to;	/* read tracking: their return path */
 	int		 n_8bit;	/* out: a merged value brought 8bit */
 };
 
@@ -322,6 +323,14 @@ personal_copy(struct bulk *b, const struct bulkq_packet *q,
 	    err = BUF_INIT(1024);
 	struct buf *out = NULL, *msg = &raw;
 
+	/*
+	 * A read receipt goes to the member's own return path, which names
+	 * the member and the job (distribute removed the author's field).
+	 */
+	if (pp->receipts_to != NULL && buf_printf(&raw,
+	    "Disposition-Notification-To: <%s>%s", pp->receipts_to,
+	    job->eol) == -1)
+		goto out;
 	if (pp->oneclick) {
 		if (oneclick_fields(b, q, job, pp->rcpt, &raw) == -1)
 			goto out;
@@ -457,8 +466,12 @@ plan_single(struct bulk *b, struct bulk_packet *pk, int verp,
 	 */
 	if (rp != NULL && pk->q.tracking != NULL)
 		t->flags |= SMTP_TXN_DSN;
+	if (rp != NULL && pk->q.tracking != NULL &&
+	    strcmp(pk->q.tracking, "mdn") == 0)
+		pp->receipts_to = rp;
 
-	if (pp->oneclick || pk->q.merge_nonce != NULL) {
+	if (pp->oneclick || pk->q.merge_nonce != NULL ||
+	    pp->receipts_to != NULL) {
 		if ((t->personal = personal_copy(b, &pk->q, pk->job, pp)) == NULL)
 			log_warn("packet %lld: no personal copy for %s: the "
 			    "common one goes", pk->q.id, pp->rcpt);
@@ -519,7 +532,8 @@ bulk_plan(struct bulk *b, struct bulk_packet *pk)
 		const char *r = q->rcpts[i], *d = domain_of(r);
 		struct domlimit dl;
 		int verp = is_verp(q, r);
-		struct personal pp = { r, 0, names != NULL ? names[i] : NULL, 0 };
+		struct personal pp = { r, 0, names != NULL ? names[i] : NULL,
+		    NULL, 0 };
 
 		bulk_limits(b, d, &dl);
 		pp.oneclick = pk->job->oneclick_ok && dl.oneclick;

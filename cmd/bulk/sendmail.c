@@ -2,8 +2,13 @@
  * sendmail.c - the fallback transport: one run of a sendmail-compatible
  * program per transaction, for sites without an SMTP listener.
  *
- *	<sendmail_path> -oi -oem -f <return path> -- <recipient>...
+ *	<sendmail_path> -oi -oem [-N success,delay,failure -R hdrs -V <job>]
+ *	    -f <return path> -- <recipient>...
  *
+ * The DSN options go with a tracked message when sendmail_dsn is on: the
+ * SMTP transport asks for DSNs when the relay offers them, but no program
+ * says whether it understands -N (Exim's reads it as "do not deliver"),
+ * so the site says so.
  * The message is written to the program's standard input, with LF line
  * ends and without SMTP's dot-stuffing. Unlike Sympa, the exit status
  * decides the recipients' fate: 0 sent; EX_TEMPFAIL, a signal, or a
@@ -83,15 +88,42 @@ pipe_event(struct bufferevent *bev, short what, void *arg)
 	c->pipe = NULL;
 }
 
-static char **
-argv_of(struct bulk *b, const struct bulk_txn *t)
+/* Whether the transaction asks for DSNs; a tracked one that cannot, logged. */
+static int
+dsn_asked(struct bulk *b, const struct bulk_txn *t)
 {
-	char **argv = xcalloc(t->nrcpt + 8, sizeof(*argv));
+	static int told;
+
+	if (!(t->flags & SMTP_TXN_DSN))
+		return 0;
+	if (config_bool(b->cf, CF_SENDMAIL_DSN))
+		return 1;
+	if (!told)
+		log_warn("job %lld is tracked, but sendmail_dsn is off: no "
+		    "DSNs asked of %s", t->pk->q.job_id,
+		    config_str(b->cf, CF_SENDMAIL_PATH));
+	told = 1;
+	return 0;
+}
+
+/* envid: the job id, when DSNs are asked (the SMTP ENVID). */
+static char **
+argv_of(struct bulk *b, const struct bulk_txn *t, const char *envid)
+{
+	char **argv = xcalloc(t->nrcpt + 14, sizeof(*argv));
 	size_t n = 0;
 
 	argv[n++] = (char *)config_str(b->cf, CF_SENDMAIL_PATH);
 	argv[n++] = (char *)"-oi";
 	argv[n++] = (char *)"-oem";
+	if (envid != NULL) {
+		argv[n++] = (char *)"-N";
+		argv[n++] = (char *)"success,delay,failure";
+		argv[n++] = (char *)"-R";
+		argv[n++] = (char *)"hdrs";
+		argv[n++] = (char *)"-V";
+		argv[n++] = (char *)envid;
+	}
 	argv[n++] = (char *)"-f";
 	argv[n++] = *t->return_path != '\0' ? t->return_path : (char *)"<>";
 	argv[n++] = (char *)"--";
@@ -107,9 +139,12 @@ bulk_sendmail_start(struct bulk_conn *c, struct bulk_txn *t)
 	struct bulk *b = c->b;
 	const struct buf *msg = t->personal != NULL ? t->personal :
 	    &t->pk->job->prepared;
-	char **argv = argv_of(b, t);
+	char envid[32], **argv;
 	int fd[2];
 	pid_t pid;
+
+	snprintf(envid, sizeof(envid), "%lld", t->pk->q.job_id);
+	argv = argv_of(b, t, dsn_asked(b, t) ? envid : NULL);
 
 	if (pipe2(fd, O_CLOEXEC) == -1) {
 		log_error("sendmail: pipe: %s", strerror(errno));

@@ -112,7 +112,8 @@ bs_cleanup() {
 
 # bs_txns DUMP: one line per transaction of the dump, tab-separated:
 #	return path, RCPT count, recipients (space-separated), Message-ID,
-#	Subject, List-Id, List-Unsubscribe, DKIM-Signature's h= (lower case)
+#	Subject, List-Id, List-Unsubscribe, DKIM-Signature's h= (lower case),
+#	Disposition-Notification-To
 # with angle brackets kept on the addresses of the first three fields
 # removed, and folded header fields unfolded.
 bs_txns() {
@@ -120,9 +121,10 @@ bs_txns() {
 	function flush() {
 		if (mail == "")
 			return
-		printf "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mail, n, rcpts,
+		printf "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mail, n, rcpts,
 		    h["message-id"], h["subject"], h["list-id"],
-		    h["list-unsubscribe"], sigh
+		    h["list-unsubscribe"], sigh,
+		    h["disposition-notification-to"]
 		mail = ""; n = 0; rcpts = ""; sigh = ""
 		delete h
 	}
