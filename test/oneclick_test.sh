@@ -99,15 +99,20 @@ start() {
 		echo "oneclick_listen: 127.0.0.1:$port" >> "$1"
 		"$BIN/oneclick" -f -c "$1" 2>"$T/daemon.err" &
 		pid=$!
-		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		i=0
+		while [ $i -lt 100 ]; do
 			grep -q "listening on" "$T/daemon.err" && break
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
+			i=$((i + 1))
 		done
 		if grep -q "listening on" "$T/daemon.err"; then
 			PORT=$port
 			return 0
 		fi
+		# Not listening after 10 s on a loaded machine: never wait on
+		# a daemon that still runs.
+		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		pid=""
 		port=$((port + 1 + try * 7))
