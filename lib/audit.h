@@ -9,6 +9,15 @@
  *
  * details is a JSON object; audit_json_*() build one safely (every string
  * escaped), so no caller writes JSON by hand.
+ *
+ * A record of a subscription change is the proof of an opt-in (or of its
+ * end): besides who and when it keeps the Message-ID of the mail that
+ * asked and where that mail came from (client), and in details the
+ * confirming key ("key"), who asked when it was not the actor
+ * ("requested_by", e.g. the member whose request an owner approved) and
+ * why ("reason"). Nothing secret is stored: a key is written only after
+ * it was used, and keys are single-use, so a recorded key confirms
+ * nothing any more.
  */
 #ifndef HERALD_AUDIT_H
 #define HERALD_AUDIT_H
@@ -26,10 +35,26 @@ struct audit_rec {
 	const char	*status;	/* "success" (NULL) or "error" */
 	const char	*error;		/* why, for "error"; or NULL */
 	const char	*details;	/* a JSON object, or NULL for {} */
+	const char	*message_id;	/* of the mail that asked, or NULL */
+	const char	*client;	/* mail: relay, envelope sender */
 };
 
-/* Append one record; the caller's transaction decides its fate. */
+/*
+ * Append one record; the caller's transaction decides its fate. The
+ * message_id and client come from mail, so they are made safe to store
+ * (audit_ascii()) and a Message-ID loses its angle brackets.
+ */
 int	audit_write(struct store *st, const struct audit_rec *r);
+
+/*
+ * Outside text fit for a record: printable ASCII kept, any other byte
+ * (controls, 8-bit) written as '?', at most max bytes. A value from mail
+ * must never make the change it records fail (PostgreSQL refuses text
+ * that is not UTF-8).
+ */
+void	audit_ascii(struct buf *out, const char *s, size_t max);
+/* The same for a Message-ID: without its surrounding <>. */
+void	audit_message_id(struct buf *out, const char *s);
 
 /*
  * The actor of a command-line change: the Unix user's name (and the one
@@ -78,6 +103,14 @@ struct audit_row {
 	const char	*status;
 	const char	*error;
 	const char	*details;	/* a JSON object */
+	const char	*message_id;	/* without <> */
+	const char	*client;
+	const char	*list_id;	/* "" once the list is purged */
+	/* From details: the proof of a subscription change. */
+	const char	*key;
+	const char	*requested_by;
+	const char	*reason;
+	const char	*details_rest;	/* details without those three */
 };
 
 typedef int audit_row_fn(const struct audit_row *r, void *arg);
@@ -89,5 +122,15 @@ typedef int audit_row_fn(const struct audit_row *r, void *arg);
  */
 int	audit_read(struct store *st, const struct audit_filter *f,
 	    audit_row_fn *fn, void *arg);
+
+/*
+ * The history of one address on one list, oldest first: every record
+ * whose target is email and whose list is list_id (NULL when the list is
+ * gone) or, for records whose list was purged (their list_id is NULL),
+ * whose list_address is list_address. The count of records is in *n.
+ */
+int	audit_history(struct store *st, const char *list_id,
+	    const char *list_address, const char *email, audit_row_fn *fn,
+	    void *arg, long *n);
 
 #endif

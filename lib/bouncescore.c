@@ -475,12 +475,17 @@ bouncescore_members_of(PGresult *res, size_t *n)
 static int
 bouncescore_remove(struct store *st, const struct roster_who *who,
     const struct bouncescore_list *l, const struct bouncescore_member *m,
-    size_t n, long long *removed)
+    size_t n, int level, long long *removed)
 {
+	struct roster_who by = *who;
+	char reason[64];
 	int rc;
 
+	/* The audit record says why: an owner can show it to the member. */
+	snprintf(reason, sizeof(reason), "bounce level %d", level);
+	by.reason = reason;
 	for (size_t i = 0; i < n; i++) {
-		rc = roster_member_del(st, who, l->name, l->domain, m[i].email);
+		rc = roster_member_del(st, &by, l->name, l->domain, m[i].email);
 		if (rc == ROSTER_NOTFOUND)
 			continue;
 		if (rc != STORE_OK) {
@@ -581,7 +586,8 @@ bouncescore_level_tx(struct store *st, const struct roster_who *who,
 		    l->domain, n, n == 1 ? "" : "s", level,
 		    bouncescore_action_name(lv->action));
 	if (lv->action == BOUNCESCORE_REMOVE)
-		rc = bouncescore_remove(st, who, l, m, n, &out->removed);
+		rc = bouncescore_remove(st, who, l, m, n, level,
+		    &out->removed);
 	else if (lv->action == BOUNCESCORE_NOTIFY)
 		rc = bouncescore_notify(st, l, &mail, m, n, &out->notified);
 	if (rc == STORE_OK && n > 0 && lv->tell != BOUNCESCORE_TELL_NOBODY)

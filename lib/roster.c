@@ -170,6 +170,49 @@ roster_visibility_valid(const char *v)
 /* -- transactions and audit -------------------------------------------- */
 
 
+/*
+ * The details of a record with what who adds to them ("key",
+ * "requested_by", "reason") into *all: details is a JSON object from
+ * audit_json_*() (or NULL for {}), so the members go on before its
+ * closing brace. -1 if details is not an object.
+ */
+static int
+roster_audit_details(struct buf *out, const char *details,
+    const struct roster_who *who, const char **all)
+{
+	size_t n;
+
+	*all = details;
+	if (who->auth_key == NULL && who->requested_by == NULL &&
+	    who->reason == NULL)
+		return 0;
+	if (details == NULL)
+		details = "{}";
+	n = strlen(details);
+	buf_reset(out);
+	if (n < 2 || details[0] != '{' || details[n - 1] != '}') {
+		log_error("roster: audit details not a JSON object: %s",
+		    details);
+		return -1;
+	}
+	buf_append(out, details, n - 1);
+	if (who->auth_key != NULL) {
+		struct buf key = BUF_INIT(256);
+
+		/* A key comes back in mail: kept only in printable ASCII. */
+		audit_ascii(&key, who->auth_key, 200);
+		audit_json_str(out, "key", buf_cstr(&key));
+		buf_free(&key);
+	}
+	if (who->requested_by != NULL)
+		audit_json_str(out, "requested_by", who->requested_by);
+	if (who->reason != NULL)
+		audit_json_str(out, "reason", who->reason);
+	audit_json_end(out);
+	*all = buf_cstr(out);
+	return 0;
+}
+
 /* An audit record about list l. */
 static int
 roster_audit(struct store *st, const struct roster_who *who,
@@ -177,6 +220,7 @@ roster_audit(struct store *st, const struct roster_who *who,
     const char *details)
 {
 	struct buf addr = BUF_INIT(512);
+	struct buf all = BUF_INIT(BUF_UNLIMITED);
 	struct audit_rec r = { 0 };
 	int rc;
 
@@ -187,9 +231,14 @@ roster_audit(struct store *st, const struct roster_who *who,
 	r.target = target;
 	r.list_id = l->id;
 	r.list_address = buf_cstr(&addr);
-	r.details = details;
-	rc = audit_write(st, &r);
+	r.message_id = who->message_id;
+	r.client = who->client;
+	if (roster_audit_details(&all, details, who, &r.details) != 0)
+		rc = STORE_ERROR;
+	else
+		rc = audit_write(st, &r);
 	buf_free(&addr);
+	buf_free(&all);
 	return rc;
 }
 
@@ -942,6 +991,8 @@ roster_import_chunk(struct store *st, const struct roster_who *who,
 	struct buf lines = BUF_INIT(BUF_UNLIMITED);
 	struct buf recs = BUF_INIT(BUF_UNLIMITED);
 	struct buf viss = BUF_INIT(BUF_UNLIMITED);
+	struct buf mid = BUF_INIT(1024), client = BUF_INIT(1024);
+	struct buf key = BUF_INIT(256);
 	int rc;
 
 	buf_putc(&emails, '{');
@@ -964,11 +1015,21 @@ roster_import_chunk(struct store *st, const struct roster_who *who,
 	buf_putc(&lines, '}');
 	buf_putc(&recs, '}');
 	buf_putc(&viss, '}');
+	/* What roster_audit() adds to a record, here in SQL. */
+	if (who->message_id != NULL)
+		audit_message_id(&mid, who->message_id);
+	if (who->client != NULL)
+		audit_ascii(&client, who->client, 998);
+	if (who->auth_key != NULL)
+		audit_ascii(&key, who->auth_key, 200);
 	{
 		const char *p[] = { l->id, buf_cstr(&emails), buf_cstr(&names),
 		    buf_cstr(&attrs), buf_cstr(&lines), who->actor,
 		    who->channel, laddr, source, buf_cstr(&recs),
-		    buf_cstr(&viss) };
+		    buf_cstr(&viss), mid.len > 0 ? buf_cstr(&mid) : NULL,
+		    client.len > 0 ? buf_cstr(&client) : NULL,
+		    who->auth_key != NULL ? buf_cstr(&key) : NULL,
+		    who->requested_by, who->reason };
 
 		rc = store_scalar_int(st,
 		    "WITH r AS (SELECT * FROM unnest($2::text[], $3::text[], "
@@ -984,10 +1045,15 @@ roster_import_chunk(struct store *st, const struct roster_who *who,
 		    "exc AS (DELETE FROM exclusions e USING ins "
 		    "  WHERE e.list_id = $1::bigint AND e.email = ins.email), "
 		    "aud AS (INSERT INTO audit_log (actor, channel, action, "
-		    "    target, list_id, list_address, status, details) "
+		    "    target, list_id, list_address, status, details, "
+		    "    message_id, client) "
 		    "  SELECT $6, $7, 'member.add', ins.email, $1::bigint, $8, "
 		    "    'success', jsonb_build_object('source', $9::text, "
-		    "    'line', r.line, 'name', r.name) "
+		    "    'line', r.line, 'name', r.name) || "
+		    "    jsonb_strip_nulls(jsonb_build_object("
+		    "    'key', $14::text, 'requested_by', $15::text, "
+		    "    'reason', $16::text)), "
+		    "    $12, $13 "
 		    "  FROM ins JOIN r ON r.email = ins.email RETURNING 1) "
 		    "SELECT count(*) FROM aud",
 		    STORE_NPARAMS(p), p, added);
@@ -998,6 +1064,9 @@ roster_import_chunk(struct store *st, const struct roster_who *who,
 	buf_free(&lines);
 	buf_free(&recs);
 	buf_free(&viss);
+	buf_free(&mid);
+	buf_free(&client);
+	buf_free(&key);
 	return rc;
 }
 

@@ -3,10 +3,12 @@
  * editors, exclusions, in the shared database.
  *
  * Every change writes its audit record (lib/audit.h) in the transaction
- * of the change. A change function runs in the caller's transaction when
- * one is open (store_begin(): the caller may then add its own steps, such
- * as moving a directory, before it commits), else in one of its own that
- * it commits before returning.
+ * of the change, with the proof struct roster_who carries (Message-ID,
+ * client, and in its details "key", "requested_by" and "reason"). A
+ * change function runs in the caller's transaction when one is open
+ * (store_begin(): the caller may then add its own steps, such as moving
+ * a directory, before it commits), else in one of its own that it
+ * commits before returning.
  *
  * Functions return STORE_OK, STORE_ERROR or STORE_TEMP (lib/store.h), or
  * one of the refusals below, which leave the caller's transaction usable
@@ -27,10 +29,27 @@
 #define ROSTER_STATE		4	/* the list's status forbids it */
 #define ROSTER_LAST_OWNER	5	/* a list keeps at least one owner */
 
-/* Who makes a change: the actor and the channel of the audit record. */
+/*
+ * Who makes a change, and the proof of it that its audit record keeps.
+ * Only actor and channel are required; every other member may be NULL
+ * (a designated initialiser, { .actor = ..., .channel = ... }, leaves
+ * them so).
+ *
+ * auth_key is the key of the confirmation or owner approval that led to
+ * the change. Keys are single-use: set it only once the key has been
+ * consumed (its held request removed), so the record never holds a key
+ * that still confirms something. message_id and client come from mail
+ * and are stored made safe (lib/audit.h, audit_ascii()); requested_by
+ * and reason must be UTF-8.
+ */
 struct roster_who {
 	const char	*actor;		/* audit_cli_actor(), an address, ... */
 	const char	*channel;	/* "cli", "mail", "web", "daemon" */
+	const char	*message_id;	/* the mail that asked, without <> */
+	const char	*auth_key;	/* the confirming key, once used */
+	const char	*client;	/* mail: relay, envelope sender */
+	const char	*requested_by;	/* who asked, when not the actor */
+	const char	*reason;	/* "complaint", "bounce level 2", ... */
 };
 
 struct roster_list {

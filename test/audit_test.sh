@@ -3,7 +3,9 @@
 # CLI makes is printed, newest first, with its time, actor, channel,
 # action, list, target, status and details; the filters (--list,
 # --target, --actor, --since, --limit) and --json; refusals of bad
-# options.
+# options. herald member history: one address's records on one list,
+# oldest first, with their proof (Message-ID, key, who asked, why), in
+# text and JSON, after the list is purged too.
 #
 #	BIN=build/bin sh test/audit_test.sh	(needs HERALD_TEST_DATABASE)
 #
@@ -132,6 +134,78 @@ for l in open(sys.argv[1]):
 fi
 check "json: member.del first" sh -c "head -n 1 '$T/out' | grep -q '\"action\":\"member.del\"'"
 
+# -- member history: the proof of an opt-in
+status 0 "history: added by cli" member add news carol@example.org --name "Carol C"
+status 0 "history: set by cli" member set news carol@example.org --reception digest
+# A removal by a daemon and a subscription by mail (an owner approving
+# carol's request), as roster writes them: no command here goes through
+# mail or a daemon (test/roster_test.c has roster write them itself).
+sql "INSERT INTO audit_log (actor, channel, action, target, list_id, list_address, status, details) SELECT 'bounced', 'daemon', 'member.del', 'carol@example.org', id, 'news@$D', 'success', '{\"reason\": \"bounce level 2\"}' FROM lists WHERE name = 'news' AND domain = '$D'" >/dev/null
+sql "INSERT INTO audit_log (actor, channel, action, target, list_id, list_address, status, message_id, client, details) SELECT 'boss@example.org', 'mail', 'member.add', 'carol@example.org', id, 'news@$D', 'success', 'req-1@mua.example.net', 'mx.example.net [192.0.2.1]', '{\"key\": \"0123456789abcdef\", \"requested_by\": \"carol@example.org\", \"name\": \"Carol C\"}' FROM lists WHERE name = 'news' AND domain = '$D'" >/dev/null
+sql "INSERT INTO audit_log (actor, channel, action, target, list_id, list_address, status, error) SELECT 'carol@example.org', 'mail', 'member.add', 'carol@example.org', id, 'news@$D', 'error', 'already a member' FROM lists WHERE name = 'news' AND domain = '$D'" >/dev/null
+# Another address's records and another list's stay out.
+status 0 "history: someone else" member add news dave@example.org
+status 0 "history: carol on the other list" member add other carol@example.org
+
+status 0 "member history" member history news Carol@Example.org
+check "history: a heading with the count" has out "^History of carol@example.org on news@$D: 5 records, oldest first"
+heads() { grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  ' "$T/out"; }
+eq "history: five records, ISO 8601 UTC" "$(heads | wc -l | tr -d ' ')" 5
+eq "history: oldest first, every channel" "$(heads | awk '{print $2 "/" $4}' | tr '\n' ' ')" \
+    "member.add/cli member.set/cli member.del/daemon member.add/mail member.add/mail "
+# block N: the lines of the Nth record
+block() { awk -v n="$1" '/^[0-9][0-9][0-9][0-9]-/ { k++ } k == n' "$T/out"; }
+for k in 1 3 5; do block $k > "$T/b$k"; done
+check "history 1: actor is the Unix user" grep -q "^  actor: *$me\$" "$T/b1"
+check "history 1: its details" grep -q '^  details: .*Carol C' "$T/b1"
+check "history 3: the daemon" grep -q '^  actor: *bounced$' "$T/b3"
+check "history 3: its reason" grep -q '^  reason: *bounce level 2$' "$T/b3"
+block 4 > "$T/b4"
+check "history 4: the owner who approved" grep -q '^  actor: *boss@example.org$' "$T/b4"
+check "history 4: who asked" grep -q '^  requested by: *carol@example.org$' "$T/b4"
+check "history 4: the Message-ID" grep -q '^  message-id: *<req-1@mua.example.net>$' "$T/b4"
+check "history 4: the key" grep -q '^  key: *0123456789abcdef$' "$T/b4"
+check "history 4: the relay" grep -q '^  client: *mx.example.net \[192.0.2.1\]$' "$T/b4"
+check "history 4: success" grep -q '^  status: *success$' "$T/b4"
+check "history 4: no key in the details line" sh -c "! grep -q '^  details:.*0123456789abcdef' '$T/b4'"
+check "history 5: the error" grep -q '^  status: *error: already a member$' "$T/b5"
+check "history: nothing of dave" sh -c "! grep -q dave '$T/out'"
+
+status 0 "member history --json" member history --json news carol@example.org
+if command -v python3 >/dev/null 2>&1; then
+	check "history --json: json.tool reads it" sh -c "python3 -m json.tool '$T/out' >/dev/null"
+	check "history --json: the records and their proof" python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+assert h["list"] == sys.argv[2] and h["email"] == "carol@example.org", h
+assert h["count"] == 5 and len(h["records"]) == 5, h
+r = h["records"]
+assert [x["action"] for x in r] == ["member.add", "member.set", "member.del", "member.add", "member.add"], r
+assert [x["channel"] for x in r] == ["cli", "cli", "daemon", "mail", "mail"], r
+assert r[0]["at"] < r[1]["at"] < r[2]["at"] < r[3]["at"], r
+assert r[2]["reason"] == "bounce level 2" and r[2]["actor"] == "bounced", r[2]
+m = r[3]
+assert m["message_id"] == "req-1@mua.example.net" and m["key"] == "0123456789abcdef", m
+assert m["requested_by"] == "carol@example.org" and m["actor"] == "boss@example.org", m
+assert m["client"] == "mx.example.net [192.0.2.1]" and m["details"]["name"] == "Carol C", m
+assert r[4]["status"] == "error" and r[4]["error"] == "already a member", r[4]
+assert r[0]["message_id"] is None and r[0]["key"] is None, r[0]
+' "$T/out" "news@$D"
+elif command -v jq >/dev/null 2>&1; then
+	check "history --json: jq reads it" sh -c "jq -e '.count == 5' '$T/out' >/dev/null"
+fi
+
+status 67 "history of an address with no record" member history news nobody@example.org
+check "history: says there is no record" has err "no record of nobody@example.org"
+check "history: nothing on stdout" test ! -s "$T/out"
+status 67 "history on a list that never was" member history "never$$" carol@example.org
+status 64 "history without an address" member history news
+status 64 "history with an extra argument" member history news carol@example.org x
+status 64 "history with an unknown option" member history --bogus news carol@example.org
+status 65 "history of something not an address" member history news "not an address"
+status 0 "member history --help" member history --help
+check "history --help: a usage" has out "member history LIST EMAIL"
+
 # -- hostile values stay data
 status 0 "actor with a quote" audit --actor "x' OR '1'='1"
 check "no record matches an injection" test "$(lines)" -eq 0
@@ -142,6 +216,12 @@ status 0 "list close" list close news
 status 0 "list purge" list purge news
 status 0 "audit after purge: records stay" audit --list news
 check "the purge is recorded and the history kept" sh -c "grep -q list.purge '$T/out' && grep -q member.add '$T/out'"
+status 0 "member history after purge" member history news carol@example.org
+check "history after purge: every record" has out "5 records"
+status 0 "member history --json after purge" member history news carol@example.org --json
+check "history after purge: the key kept" has out '"key":"0123456789abcdef"'
+status 0 "history of the other list after purge" member history other carol@example.org
+check "history of the other list: its own record" has out "1 record,"
 
 echo "# audit_test: $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -257,7 +257,8 @@ one
 eq "ARF unsubscribe: the event" "$(events frank@example.net)" "arf,feedback,-,true"
 eq "ARF unsubscribe: no longer a member" "$(member frank@example.net "count(*)")" 0
 eq "ARF unsubscribe: audited as bounced's" "$(sql "SELECT count(*) FROM audit_log
-    WHERE action = 'member.del' AND target = 'frank@example.net' AND actor = 'bounced'")" 1
+    WHERE action = 'member.del' AND target = 'frank@example.net' AND actor = 'bounced'
+    AND details->>'reason' = 'complaint'")" 1
 eq "ARF unsubscribe: the owners told it was done" "$(sql "SELECT count(*) FROM bulk_jobs j
     WHERE j.kind = 'notice' AND convert_from(j.message, 'UTF8') LIKE '%frank@example.net%removed the member%'")" 1
 

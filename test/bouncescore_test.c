@@ -588,7 +588,8 @@ static void
 test_process(void **state)
 {
 	struct store *st;
-	struct roster_who who = { "task_manager", "daemon" };
+	struct roster_who who = { .actor = "task_manager",
+	    .channel = "daemon" };
 	struct bouncescore_list l;
 	struct bouncescore_process_stats ps;
 	const char *lm[1] = { "lm@example.org" };

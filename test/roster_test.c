@@ -25,7 +25,8 @@
 
 static const char *test_conninfo;
 static char test_domain[64];
-static const struct roster_who test_who = { "roster_test", "cli" };
+static const struct roster_who test_who = { .actor = "roster_test",
+    .channel = "cli" };
 
 static struct store *
 test_open(void)
@@ -239,6 +240,161 @@ test_import(void **state)
 	assert_int_equal(test_audits(st, "imp", "member.add", NULL), 3);
 }
 
+/* One audit record as the history gives it, copied for the checks. */
+struct test_rec {
+	char	action[32], channel[16], actor[64], message_id[128];
+	char	client[128], key[64], requested_by[64], reason[64];
+	char	list_id[24], details_rest[128];
+};
+
+struct test_recs {
+	struct test_rec	r[16];
+	int		n;
+};
+
+static int
+test_collect(const struct audit_row *row, void *arg)
+{
+	struct test_recs *t = arg;
+	struct test_rec *r;
+
+	assert_true(t->n < 16);
+	r = &t->r[t->n++];
+	snprintf(r->action, sizeof r->action, "%s", row->action);
+	snprintf(r->channel, sizeof r->channel, "%s", row->channel);
+	snprintf(r->actor, sizeof r->actor, "%s", row->actor);
+	snprintf(r->message_id, sizeof r->message_id, "%s", row->message_id);
+	snprintf(r->client, sizeof r->client, "%s", row->client);
+	snprintf(r->key, sizeof r->key, "%s", row->key);
+	snprintf(r->requested_by, sizeof r->requested_by, "%s",
+	    row->requested_by);
+	snprintf(r->reason, sizeof r->reason, "%s", row->reason);
+	snprintf(r->list_id, sizeof r->list_id, "%s", row->list_id);
+	snprintf(r->details_rest, sizeof r->details_rest, "%s",
+	    row->details_rest);
+	return STORE_OK;
+}
+
+/*
+ * The proof of every change: a member added by the command line, by mail
+ * (an owner approving a request, with its Message-ID, key and relay), a
+ * change of options, a removal by a daemon with its reason, an import;
+ * the history gives them oldest first and keeps them after a purge.
+ */
+static void
+test_history(void **state)
+{
+	struct store *st = *state;
+	const char *owners[] = { "owner@example.org" };
+	const struct roster_who by_mail = {
+		.actor = "owner@example.org", .channel = "mail",
+		.message_id = "<req-1@mua.example.net>",
+		.auth_key = "0123456789abcdef",
+		.client = "from mx.example.net ([192.0.2.1]) envelope-from "
+		    "<h@example.org>",
+		.requested_by = "h@example.org",
+	};
+	const struct roster_who by_daemon = {
+		.actor = "bounced", .channel = "daemon",
+		.reason = "bounce level 2",
+	};
+	/* Outside bytes must not make the change fail: stored as '?'. */
+	const struct roster_who hostile = {
+		.actor = "x@example.org", .channel = "mail",
+		.message_id = " <bad\x01\xff" "id@x>\r\n",
+		.client = "relay\xc3\x28\n",
+		.auth_key = "k\x02y",
+		.reason = "complaint",
+	};
+	const struct roster_who by_import = {
+		.actor = "roster_test", .channel = "cli", .reason = "import",
+	};
+	struct roster_import_row rows[1] = {
+		{ "h@example.org", NULL, NULL, NULL, NULL, 2 },
+	};
+	struct test_recs t = { .n = 0 };
+	struct roster_list l;
+	struct roster_purged pu;
+	char addr[160];
+	long n;
+
+	snprintf(addr, sizeof addr, "hist@%s", test_domain);
+	assert_int_equal(roster_list_create(st, &test_who, "hist", test_domain,
+	    owners, 1, &l), STORE_OK);
+	assert_int_equal(roster_member_add(st, &test_who, "hist", test_domain,
+	    "h@example.org", NULL, NULL), STORE_OK);
+	assert_int_equal(roster_member_del(st, &by_daemon, "hist", test_domain,
+	    "h@example.org"), STORE_OK);
+	assert_int_equal(roster_member_add(st, &by_mail, "hist", test_domain,
+	    "h@example.org", "H", NULL), STORE_OK);
+	assert_int_equal(roster_member_set(st, &test_who, "hist", test_domain,
+	    "h@example.org", "digest", NULL), STORE_OK);
+	assert_int_equal(roster_member_del(st, &hostile, "hist", test_domain,
+	    "h@example.org"), STORE_OK);
+	assert_int_equal(store_begin(st), STORE_OK);
+	assert_int_equal(roster_list_lock(st, "hist", test_domain, &l),
+	    STORE_OK);
+	assert_int_equal(roster_member_import(st, &by_import, &l, "h.csv",
+	    rows, 1, &(long long){ 0 }), STORE_OK);
+	assert_int_equal(store_commit(st), STORE_OK);
+
+	assert_int_equal(audit_history(st, l.id, addr, "h@example.org",
+	    test_collect, &t, &n), STORE_OK);
+	assert_int_equal(n, 6);
+	assert_int_equal(t.n, 6);
+	assert_string_equal(t.r[0].action, "member.add");
+	assert_string_equal(t.r[0].channel, "cli");
+	assert_string_equal(t.r[0].message_id, "");
+	assert_string_equal(t.r[0].details_rest, "{\"name\": null}");
+
+	assert_string_equal(t.r[1].action, "member.del");
+	assert_string_equal(t.r[1].actor, "bounced");
+	assert_string_equal(t.r[1].channel, "daemon");
+	assert_string_equal(t.r[1].reason, "bounce level 2");
+	assert_string_equal(t.r[1].key, "");
+
+	assert_string_equal(t.r[2].action, "member.add");
+	assert_string_equal(t.r[2].channel, "mail");
+	assert_string_equal(t.r[2].actor, "owner@example.org");
+	assert_string_equal(t.r[2].message_id, "req-1@mua.example.net");
+	assert_string_equal(t.r[2].key, "0123456789abcdef");
+	assert_string_equal(t.r[2].requested_by, "h@example.org");
+	assert_string_equal(t.r[2].client, by_mail.client);
+	assert_string_equal(t.r[2].details_rest, "{\"name\": \"H\"}");
+
+	assert_string_equal(t.r[3].action, "member.set");
+	assert_string_equal(t.r[3].details_rest, "{\"reception\": \"digest\"}");
+
+	assert_string_equal(t.r[4].action, "member.del");
+	assert_string_equal(t.r[4].message_id, "bad??id@x");
+	assert_string_equal(t.r[4].client, "relay?(?");
+	assert_string_equal(t.r[4].key, "k?y");
+	assert_string_equal(t.r[4].reason, "complaint");
+
+	assert_string_equal(t.r[5].action, "member.add");
+	assert_string_equal(t.r[5].reason, "import");
+	assert_string_equal(t.r[5].list_id, l.id);
+
+	/* Nobody else's records, none of another address. */
+	t.n = 0;
+	assert_int_equal(audit_history(st, l.id, addr, "other@example.org",
+	    test_collect, &t, &n), STORE_OK);
+	assert_int_equal(n, 0);
+
+	/* A purge detaches the records; the address still finds them. */
+	assert_int_equal(roster_list_close(st, &test_who, "hist", test_domain),
+	    STORE_OK);
+	assert_int_equal(roster_list_purge(st, &test_who, "hist", test_domain,
+	    &pu), STORE_OK);
+	t.n = 0;
+	assert_int_equal(audit_history(st, NULL, addr, "h@example.org",
+	    test_collect, &t, &n), STORE_OK);
+	assert_int_equal(n, 6);
+	assert_string_equal(t.r[0].list_id, "");
+	assert_string_equal(t.r[2].key, "0123456789abcdef");
+	assert_string_equal(t.r[5].reason, "import");
+}
+
 static void
 test_checks(void **state)
 {
@@ -289,6 +445,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_admins, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_import, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_history, test_setup,
 		    test_teardown),
 	};
 	const struct CMUnitTest plain_tests[] = {

@@ -210,6 +210,9 @@ eq "level 2 removed" "$(sql "SELECT string_agg(email, ',' ORDER BY email) FROM s
 eq "each removal audited" \
     "$(sql "SELECT string_agg(target, ',' ORDER BY target) FROM audit_log WHERE action = 'member.del' AND actor = 'task_manager' AND channel = 'daemon' AND list_address = 'staff@$D'")" \
     "hard@example.net,incl@example.net"
+eq "each removal says why" \
+    "$(sql "SELECT string_agg(DISTINCT details->>'reason', ',') FROM audit_log WHERE action = 'member.del' AND actor = 'task_manager'")" \
+    "bounce level 2"
 eq "the included member excluded" "$(sql "SELECT string_agg(email, ',') FROM exclusions")" "incl@example.net"
 eq "soft marked at level 1" \
     "$(sql "SELECT bounce_action_level || ' ' || extract(epoch FROM bounce_action_at)::bigint FROM subscribers WHERE email = 'soft@example.net'")" \

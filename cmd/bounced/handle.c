@@ -202,7 +202,8 @@ complaint(struct bd *b, struct bd_entry *be, const char *list_id,
     const struct bounce_report *rep, const char *email, size_t i,
     int unsubscribe)
 {
-	static const struct roster_who who = { BD_PROGRAM, "daemon" };
+	static const struct roster_who who = { .actor = BD_PROGRAM,
+	    .channel = "daemon", .reason = "complaint" };
 	int rc = STORE_OK;
 
 	if (unsubscribe && (rc = roster_member_del(b->st, &who, be->attr.list,

@@ -88,7 +88,8 @@ admin_run(const char *cfpath, const char *role, const char *sub,
 {
 	struct buf name = BUF_INIT(256);
 	struct buf domain = BUF_INIT(512), email = BUF_INIT(1024);
-	struct roster_who who = { audit_cli_actor(), "cli" };
+	struct roster_who who = { .actor = audit_cli_actor(),
+	    .channel = "cli" };
 	struct config *cf;
 	struct store *st = NULL;
 	const char *why;

@@ -140,6 +140,9 @@ audit_print(const struct audit_row *r, void *arg)
 		audit_json_str(b, "target", *r->target ? r->target : NULL);
 		audit_json_str(b, "status", r->status);
 		audit_json_str(b, "error", *r->error ? r->error : NULL);
+		audit_json_str(b, "message_id", *r->message_id ?
+		    r->message_id : NULL);
+		audit_json_str(b, "client", *r->client ? r->client : NULL);
 		buf_puts(b, ",\"details\":");
 		buf_puts(b, *r->details ? r->details : "{}");
 		audit_json_end(b);

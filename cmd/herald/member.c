@@ -1,5 +1,6 @@
 /*
- * herald member - a list's members: add, del, ls, set, find, import, export.
+ * herald member - a list's members: add, del, ls, set, find, import, export,
+ * history.
  *
  * Addresses are stored lower-cased (Sympa treats John@x and john@x as one
  * member). Every change writes its audit record in its own transaction.
@@ -12,10 +13,16 @@
  * with one audit record per member added. A progress bar goes to stderr
  * when stderr is a terminal, and nothing of it otherwise.
  *
+ * history prints every audit record about one address on one list, oldest
+ * first, with the proof each keeps (Message-ID, confirming key, who asked,
+ * why): what an owner shows when a member says "I never subscribed". The
+ * records are found by the list's id and, once the list is purged, by its
+ * address, so they outlive the list.
+ *
  * Exit statuses: 0; 64 usage; 65 bad data (for import: some rows were
  * invalid, the good ones were imported); 66 the file cannot be read;
- * 67 no such list or member; 73 cannot create the export file; 75 the
- * database cannot be reached; 78 configuration.
+ * 67 no such list or member (history: no record); 73 cannot create the
+ * export file; 75 the database cannot be reached; 78 configuration.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,11 +67,14 @@ static const char member_usage_text[] =
     "       herald member find PATTERN\n"
     "       herald member import LIST FILE.csv\n"
     "       herald member export LIST [FILE.csv]\n"
+    "       herald member history LIST EMAIL [--json]\n"
     "  LIST is NAME[@DOMAIN]; MODE is one of mail, digest, digestplain,\n"
     "  summary, notice, txt, urlize, nomail, not_me.\n"
     "  import: a header line names the columns (email, name, reception,\n"
     "  visibility; others are custom attributes); good rows are imported,\n"
-    "  bad ones reported with their line number.\n";
+    "  bad ones reported with their line number.\n"
+    "  history: every change about EMAIL on LIST, oldest first, with its\n"
+    "  proof (Message-ID, confirming key, who asked, why).\n";
 
 static void
 member_usage(FILE *out)
@@ -829,6 +839,194 @@ out:
 	return ex;
 }
 
+/* -- history ------------------------------------------------------------------ */
+
+struct member_history {
+	const char	*list;		/* name@domain */
+	const char	*email;
+	int		 json;
+	long		 n;
+	struct buf	 out;
+};
+
+/* Text from the log fit for a terminal: controls shown as '?'. */
+static void
+member_text(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		buf_putc(b, ch < 0x20 || ch == 0x7f ? '?' : ch);
+	}
+}
+
+/* One "  label: value" line of a record, left out when value is "". */
+static void
+member_history_line(struct buf *b, const char *label, const char *value,
+    const char *before, const char *after)
+{
+	if (*value == '\0')
+		return;
+	buf_printf(b, "  %-13s %s", label, before);
+	member_text(b, value);
+	buf_printf(b, "%s\n", after);
+}
+
+static void
+member_history_text(struct member_history *h, const struct audit_row *r)
+{
+	struct buf *b = &h->out;
+
+	/* Seconds are precise enough to read; --json has the microseconds. */
+	buf_printf(b, "\n%.19sZ  %s  via %s\n", r->at, r->action, r->channel);
+	member_history_line(b, "actor:", *r->actor ? r->actor : "(anonymous)",
+	    "", "");
+	member_history_line(b, "requested by:", r->requested_by, "", "");
+	member_history_line(b, "message-id:", r->message_id, "<", ">");
+	member_history_line(b, "key:", r->key, "", "");
+	member_history_line(b, "client:", r->client, "", "");
+	member_history_line(b, "reason:", r->reason, "", "");
+	if (strcmp(r->details_rest, "{}") != 0)
+		member_history_line(b, "details:", r->details_rest, "", "");
+	/* A record of a list since renamed: the name it had then. */
+	if (strcmp(r->list_address, h->list) != 0)
+		member_history_line(b, "list:", r->list_address, "", "");
+	if (*r->error != '\0')
+		member_history_line(b, "status:", r->error, "error: ", "");
+	else
+		member_history_line(b, "status:", r->status, "", "");
+}
+
+/* A JSON string member, null for "". */
+static void
+member_json_str(struct buf *b, const char *key, const char *value)
+{
+	audit_json_str(b, key, *value != '\0' ? value : NULL);
+}
+
+static void
+member_history_json(struct member_history *h, const struct audit_row *r)
+{
+	struct buf rec = BUF_INIT(BUF_UNLIMITED);
+
+	audit_json_begin(&rec);
+	audit_json_int(&rec, "id", strtoll(r->id, NULL, 10));
+	member_json_str(&rec, "at", r->at);
+	member_json_str(&rec, "action", r->action);
+	member_json_str(&rec, "channel", r->channel);
+	member_json_str(&rec, "actor", r->actor);
+	member_json_str(&rec, "requested_by", r->requested_by);
+	member_json_str(&rec, "message_id", r->message_id);
+	member_json_str(&rec, "key", r->key);
+	member_json_str(&rec, "client", r->client);
+	member_json_str(&rec, "reason", r->reason);
+	member_json_str(&rec, "list", r->list_address);
+	member_json_str(&rec, "status", r->status);
+	member_json_str(&rec, "error", r->error);
+	/* details is a JSON object from the database: it goes in as it is. */
+	buf_puts(&rec, ",\"details\":");
+	buf_puts(&rec, *r->details ? r->details : "{}");
+	audit_json_end(&rec);
+	buf_puts(&h->out, h->n > 0 ? ",\n    " : "\n    ");
+	buf_append(&h->out, rec.data, rec.len);
+	buf_free(&rec);
+}
+
+static int
+member_history_row(const struct audit_row *r, void *arg)
+{
+	struct member_history *h = arg;
+
+	if (h->json)
+		member_history_json(h, r);
+	else
+		member_history_text(h, r);
+	h->n++;
+	return STORE_OK;
+}
+
+static int
+member_history(const char *cfpath, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct member_history h = { NULL, NULL, 0, 0, BUF_INIT(BUF_UNLIMITED) };
+	struct buf email = BUF_INIT(1024);
+	struct member_ctx c;
+	struct roster_list l;
+	long n;
+	int ch, rc, ex;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			h.json = 1;
+			break;
+		case 'h':
+			member_usage(stdout);
+			return EX_OK;
+		default:
+			member_usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		member_usage(stderr);
+		return EX_USAGE;
+	}
+	if (member_email("history", argv[optind + 1], &email) != 0) {
+		buf_free(&email);
+		return EX_DATAERR;
+	}
+	if ((ex = member_open(cfpath, &c, "history", argv[optind])) != EX_OK)
+		goto out;
+	h.list = c.addr;
+	h.email = buf_cstr(&email);
+	/* A list that is gone (purged) still has its records, by address. */
+	rc = roster_list_get(c.st, buf_cstr(&c.name), buf_cstr(&c.domain), &l);
+	if (rc != STORE_OK && rc != ROSTER_NOLIST) {
+		ex = member_fail(&c, "history", h.email, rc);
+		goto out;
+	}
+	if ((rc = audit_history(c.st, rc == STORE_OK ? l.id : NULL, c.addr,
+	    h.email, member_history_row, &h, &n)) != STORE_OK) {
+		fprintf(stderr, "herald member history: reading the audit log "
+		    "failed\n");
+		ex = rc == STORE_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+		goto out;
+	}
+	if (n == 0) {
+		fprintf(stderr, "herald member history: %s: no record of %s "
+		    "on this list\n", c.addr, h.email);
+		ex = EX_NOUSER;
+		goto out;
+	}
+	if (h.json) {
+		struct buf head = BUF_INIT(BUF_UNLIMITED);
+
+		audit_json_begin(&head);
+		audit_json_str(&head, "list", c.addr);
+		audit_json_str(&head, "email", h.email);
+		audit_json_int(&head, "count", n);
+		printf("%s,\n  \"records\": [%s\n  ]}\n", buf_cstr(&head),
+		    buf_cstr(&h.out));
+		buf_free(&head);
+	} else
+		printf("History of %s on %s: %ld record%s, oldest first, "
+		    "times in UTC\n%s", h.email, c.addr, n, n == 1 ? "" : "s",
+		    buf_cstr(&h.out));
+	ex = fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+out:
+	member_close(&c);
+	buf_free(&email);
+	buf_free(&h.out);
+	return ex;
+}
+
 int
 herald_member_cmd(const char *cfpath, int argc, char **argv)
 {
@@ -855,6 +1053,8 @@ herald_member_cmd(const char *cfpath, int argc, char **argv)
 		return member_import(cfpath, argc, argv);
 	if (strcmp(sub, "export") == 0)
 		return member_export(cfpath, argc, argv);
+	if (strcmp(sub, "history") == 0)
+		return member_history(cfpath, argc, argv);
 	fprintf(stderr, "herald member: unknown subcommand '%s'\n", sub);
 	member_usage(stderr);
 	return EX_USAGE;

@@ -54,7 +54,8 @@ struct oneclick_srv {
 };
 
 /* The actor of every change made here, in the audit log. */
-static const struct roster_who oneclick_who = { "oneclick", "web" };
+static const struct roster_who oneclick_who = { .actor = "oneclick",
+    .channel = "web", .reason = "one-click unsubscribe" };
 
 static _Noreturn void
 oneclick_usage(void)

@@ -88,7 +88,8 @@ tmgr_process_list(struct tmgr *t, const struct listreg *reg, const char *id,
     const char *name, const char *domain, time_t now,
     struct bouncescore_process_stats *ps, int *skipped)
 {
-	static const struct roster_who who = { TMGR_PROGRAM, "daemon" };
+	static const struct roster_who who = { .actor = TMGR_PROGRAM,
+	    .channel = "daemon" };
 	const struct listreg_entry *e = listreg_find(reg, name, domain);
 	struct bouncescore_list l;
 	struct buf addr = BUF_INIT(1024);
