@@ -47,6 +47,16 @@ hold_key_valid(const char *s)
 }
 
 int
+hold_key_normal(const char *s, char out[HOLD_KEY_LEN + 1])
+{
+	if (!hold_key_valid(s))
+		return -1;
+	for (size_t i = 0; i <= HOLD_KEY_LEN; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	return 0;
+}
+
+int
 hold_put(struct store *st, const struct hold *h, int days)
 {
 	char ndays[16];
@@ -74,13 +84,6 @@ hold_put(struct store *st, const struct hold *h, int days)
 	" ON l.id = h.list_id WHERE h.key = $1 AND h.kind = $2" \
 	" AND h.expires_at > now()"
 
-static void
-copy_field(char *dst, size_t size, const PGresult *r, int col)
-{
-	snprintf(dst, size, "%s", PQgetisnull(r, 0, col) ? "" :
-	    PQgetvalue(r, 0, col));
-}
-
 int
 hold_get(struct store *st, enum hold_kind kind, const char *key,
     struct hold *out, int *found)
@@ -92,10 +95,8 @@ hold_get(struct store *st, enum hold_kind kind, const char *key,
 
 	*found = 0;
 	memset(out, 0, sizeof(*out));
-	if (!hold_key_valid(key))
+	if (hold_key_normal(key, lower) == -1)
 		return STORE_OK;
-	for (size_t i = 0; i <= HOLD_KEY_LEN; i++)
-		lower[i] = (char)tolower((unsigned char)key[i]);
 	p[0] = lower;
 	p[1] = hold_kind_name(kind);
 	/* The row is locked only inside a transaction, where that means something. */
@@ -106,14 +107,14 @@ hold_get(struct store *st, enum hold_kind kind, const char *key,
 	if (PQntuples(r) == 1) {
 		*found = 1;
 		out->kind = kind;
-		copy_field(out->key, sizeof(out->key), r, 0);
-		copy_field(out->list_id, sizeof(out->list_id), r, 1);
-		copy_field(out->list_name, sizeof(out->list_name), r, 2);
-		copy_field(out->domain, sizeof(out->domain), r, 3);
-		copy_field(out->spool_name, sizeof(out->spool_name), r, 4);
-		copy_field(out->sender, sizeof(out->sender), r, 5);
-		copy_field(out->message_id, sizeof(out->message_id), r, 6);
-		copy_field(out->subject, sizeof(out->subject), r, 7);
+		store_copy_value(out->key, sizeof(out->key), r, 0, 0);
+		store_copy_value(out->list_id, sizeof(out->list_id), r, 0, 1);
+		store_copy_value(out->list_name, sizeof(out->list_name), r, 0, 2);
+		store_copy_value(out->domain, sizeof(out->domain), r, 0, 3);
+		store_copy_value(out->spool_name, sizeof(out->spool_name), r, 0, 4);
+		store_copy_value(out->sender, sizeof(out->sender), r, 0, 5);
+		store_copy_value(out->message_id, sizeof(out->message_id), r, 0, 6);
+		store_copy_value(out->subject, sizeof(out->subject), r, 0, 7);
 		out->spam = strcmp(PQgetvalue(r, 0, 8), "t") == 0;
 	}
 	PQclear(r);

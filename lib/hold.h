@@ -40,6 +40,8 @@ struct hold {
 int	hold_key_new(char key[HOLD_KEY_LEN + 1]);
 /* Whether s looks like a key (32 hex digits, any case). */
 int	hold_key_valid(const char *s);
+/* A key as stored: lower case into out. 0, or -1 when s is no key. */
+int	hold_key_normal(const char *s, char out[HOLD_KEY_LEN + 1]);
 const char *hold_kind_name(enum hold_kind k);
 
 /* Record h (its list_id, not its names) for days days. */

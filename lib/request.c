@@ -1,7 +1,6 @@
 /*
  * request - mail commands waiting for someone, in PostgreSQL.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +62,6 @@ name_index(const char *const *names, size_t n, const char *s)
 	return 0;
 }
 
-static void
-copy_field(char *dst, size_t size, const PGresult *r, int col)
-{
-	snprintf(dst, size, "%s", PQgetisnull(r, 0, col) ? "" :
-	    PQgetvalue(r, 0, col));
-}
-
 int
 request_put(struct store *st, struct request *r, int days, int *waiting)
 {
@@ -99,7 +91,7 @@ request_put(struct store *st, struct request *r, int days, int *waiting)
 		if ((rc = store_query(st, put_sql, 10, p, &res)) != STORE_OK)
 			return rc;
 		if (PQntuples(res) == 1) {
-			copy_field(r->key, sizeof(r->key), res, 0);
+			store_copy_value(r->key, sizeof(r->key), res, 0, 0);
 			r->created = (time_t)strtoll(PQgetvalue(res, 0, 1),
 			    NULL, 10);
 			*waiting = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
@@ -123,10 +115,8 @@ request_take(struct store *st, const char *key, struct request *out,
 
 	*found = 0;
 	memset(out, 0, sizeof(*out));
-	if (!hold_key_valid(key))
+	if (hold_key_normal(key, lower) == -1)
 		return STORE_OK;
-	for (size_t i = 0; i <= HOLD_KEY_LEN; i++)
-		lower[i] = (char)tolower((unsigned char)key[i]);
 	p[0] = lower;
 	if ((rc = store_query(st, take_sql, 1, p, &r)) != STORE_OK)
 		return rc;
@@ -137,14 +127,14 @@ request_take(struct store *st, const char *key, struct request *out,
 		    PQgetvalue(r, 0, 0));
 		out->action = (enum request_action)name_index(action_names, 2,
 		    PQgetvalue(r, 0, 1));
-		copy_field(out->list_id, sizeof(out->list_id), r, 2);
-		copy_field(out->list_name, sizeof(out->list_name), r, 3);
-		copy_field(out->domain, sizeof(out->domain), r, 4);
-		copy_field(out->email, sizeof(out->email), r, 5);
-		copy_field(out->gecos, sizeof(out->gecos), r, 6);
-		copy_field(out->requester, sizeof(out->requester), r, 7);
+		store_copy_value(out->list_id, sizeof(out->list_id), r, 0, 2);
+		store_copy_value(out->list_name, sizeof(out->list_name), r, 0, 3);
+		store_copy_value(out->domain, sizeof(out->domain), r, 0, 4);
+		store_copy_value(out->email, sizeof(out->email), r, 0, 5);
+		store_copy_value(out->gecos, sizeof(out->gecos), r, 0, 6);
+		store_copy_value(out->requester, sizeof(out->requester), r, 0, 7);
 		out->quiet = strcmp(PQgetvalue(r, 0, 8), "t") == 0;
-		copy_field(out->message_id, sizeof(out->message_id), r, 9);
+		store_copy_value(out->message_id, sizeof(out->message_id), r, 0, 9);
 		out->created = (time_t)strtoll(PQgetvalue(r, 0, 10), NULL, 10);
 	}
 	PQclear(r);

@@ -858,3 +858,10 @@ store_open_current(const char *conninfo, const char *program,
 	}
 	return rc;
 }
+
+void
+store_copy_value(char *dst, size_t size, const PGresult *res, int row, int col)
+{
+	snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" :
+	    PQgetvalue(res, row, col));
+}

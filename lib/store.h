@@ -121,6 +121,10 @@ int	store_begin(struct store *st);
 int	store_commit(struct store *st);
 int	store_rollback(struct store *st);
 int	store_in_transaction(const struct store *st);
+
+/* Row row, column col of res into dst (size bytes, cut to fit); "" for NULL. */
+void	store_copy_value(char *dst, size_t size, const PGresult *res, int row,
+	    int col);
 /*
  * For functions that join the caller's transaction when one is open and
  * run in their own otherwise: store_join() begins one only if needed
