@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "mimeword.h"
 #include "msg.h"
+#include "replyprefix.h"
 
 #define SUBJECT_MAX		(64 * 1024)	/* decoded subject read */
 /* Text in UTF-8: an invalid byte becomes 3 bytes (U+FFFD). */
@@ -36,123 +37,12 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/*
- * Sympa::Regexps::re: a reply prefix is one of these words, then blanks
- * and ":" or the full-width colon, without regard to case (Perl's /i:
- * Greek and Cyrillic letters too, see fold()). "re" may carry a count:
- * "RE[2]", "Re(3)", "Re^2", "Re*2". Longer words come before their
- * prefixes ("res" before "re", "re" before "r").
- */
-static const char *const reply_words[] = {
-	"antw", "atb.", "atb", "aw", "odp", "ref", "res", "rif", "sv", "vs",
-	"ynt", "re", "r",
-	"v\xc3\xa1",					/* Hungarian */
-	"\xd7\x94\xd7\xa9\xd7\x91",			/* Hebrew */
-	"\xce\xb1\xcf\x80",				/* Greek */
-	"\xcf\x83\xcf\x87\xce\xb5\xcf\x84",
-	"\xd0\xbd\xd0\xb0",				/* Cyrillic */
-	"\xe5\x9b\x9e\xe5\xa4\x8d", "\xe5\x9b\x9e\xe8\xa6\x86",	/* Chinese */
-};
-
-/*
- * The character at s (its length in *n) in lower case, for the letters
- * the words above use: ASCII, Latin-1, Greek and Cyrillic capitals.
- */
-static unsigned int
-fold(const char *s, size_t *n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned int c;
-
-	if (u[0] < 0x80) {
-		*n = 1;
-		return u[0] >= 'A' && u[0] <= 'Z' ? u[0] + 0x20u : u[0];
-	}
-	if ((u[0] & 0xe0) != 0xc0 || (u[1] & 0xc0) != 0x80) {
-		*n = 1;
-		return 0x100000u + u[0];	/* compared as a byte */
-	}
-	*n = 2;
-	c = ((u[0] & 0x1fu) << 6) | (u[1] & 0x3fu);
-	if ((c >= 0xc0 && c <= 0xde && c != 0xd7) ||
-	    (c >= 0x391 && c <= 0x3a9) || (c >= 0x410 && c <= 0x42f))
-		c += 0x20;
-	return c;
-}
-
-/* Length of word (lower case) at the start of s, any case; 0 if not. */
-static size_t
-word_at(const char *s, const char *word)
-{
-	size_t i = 0, j = 0, a, b;
-
-	while (word[j] != '\0') {
-		if (s[i] == '\0' || fold(s + i, &a) != fold(word + j, &b))
-			return 0;
-		i += a;
-		j += b;
-	}
-	return i;
-}
-
-static size_t
-digits(const char *s, size_t i)
-{
-	size_t j = i;
-
-	while (s[j] >= '0' && s[j] <= '9')
-		j++;
-	return j - i;
-}
-
-/* The count after "re" at s + i: its length, 0 if none. */
-static size_t
-reply_count(const char *s, size_t i)
-{
-	size_t d;
-
-	if (s[i] == '[' || s[i] == '(') {
-		char close = s[i] == '[' ? ']' : ')';
-
-		d = digits(s, i + 1);
-		return d > 0 && s[i + 1 + d] == close ? d + 2 : 0;
-	}
-	if (s[i] == '^' || s[i] == '*') {
-		size_t star = s[i] == '*' && s[i + 1] == '*' ? 2 : 1;
-
-		d = digits(s, i + star);
-		return d > 0 ? star + d : 0;
-	}
-	return 0;
-}
-
-/* Length of a reply prefix at s (a C string), its colon included; 0 if none. */
-static size_t
-reply_prefix(const char *s)
-{
-	for (size_t w = 0; w < sizeof reply_words / sizeof reply_words[0]; w++) {
-		size_t i = word_at(s, reply_words[w]);
-
-		if (i == 0)
-			continue;
-		if (strcmp(reply_words[w], "re") == 0)
-			i += reply_count(s, i);
-		while (is_blank(s[i]))
-			i++;
-		if (s[i] == ':')
-			return i + 1;
-		if (strncmp(s + i, "\xef\xbc\x9a", 3) == 0)	/* U+FF1A */
-			return i + 3;
-	}
-	return 0;
-}
-
 const char *
 command_strip_reply(const char *s)
 {
 	while (is_blank(*s))
 		s++;
-	s += reply_prefix(s);
+	s += replyprefix_len(s, strlen(s));
 	while (is_blank(*s))
 		s++;
 	return s;

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mem.h"
 #include "msgedit.h"
+#include "replyprefix.h"
 #include "transform.h"
 
 #define SUBJECT_MAX	(16 * 1024)	/* decoded subjects longer stay as they are */
@@ -159,81 +160,6 @@ tag_match(const struct tag *t, const char *s, size_t len)
 	return i < len && s[i] == ']' ? i + 1 : 0;
 }
 
-/*
- * Sympa::Regexps::re: a reply prefix, then blanks and ":" (or the
- * full-width colon). Non-ASCII ones are listed in both cases, as Perl's
- * /i would match them.
- */
-static const char *const reply_words[] = {
-	"antw", "atb.", "atb", "aw", "odp", "ref", "res", "rif", "sv", "vs",
-	"ynt", "re", "r",
-	"v\xc3\xa1", "v\xc3\x81",			/* Magyar */
-	"\xd7\x94\xd7\xa9\xd7\x91",			/* Hebrew */
-	"\xce\x91\xce\xa0", "\xce\xb1\xcf\x80",		/* Greek AP */
-	"\xce\xa3\xce\xa7\xce\x95\xce\xa4", "\xcf\x83\xcf\x87\xce\xb5\xcf\x84",
-	"\xd0\x9d\xd0\x90", "\xd0\xbd\xd0\xb0",		/* Cyrillic NA */
-	"\xe5\x9b\x9e\xe5\xa4\x8d", "\xe5\x9b\x9e\xe8\xa6\x86",	/* Chinese */
-};
-
-static size_t
-digits(const char *s, size_t len, size_t i)
-{
-	size_t j = i;
-
-	while (j < len && s[j] >= '0' && s[j] <= '9')
-		j++;
-	return j - i;
-}
-
-/* What follows "re": ( n ), [ n ], *n, **n or ^n, or nothing. */
-static size_t
-re_count(const char *s, size_t len, size_t i)
-{
-	size_t j = i, d;
-
-	while (j < len && is_blank(s[j]))
-		j++;
-	if (j < len && (s[j] == '(' || s[j] == '[')) {
-		char want = s[j] == '(' ? ')' : ']';
-
-		if ((d = digits(s, len, j + 1)) > 0 && j + 1 + d < len && s[j + 1 + d] == want)
-			return j + 2 + d - i;
-		return 0;
-	}
-	j = i;
-	if (j < len && s[j] == '*') {
-		j++;
-		if (j < len && s[j] == '*')
-			j++;
-	} else if (j < len && s[j] == '^')
-		j++;
-	else
-		return 0;
-	return (d = digits(s, len, j)) > 0 ? j + d - i : 0;
-}
-
-/* Length of a reply prefix at s, its colon included; 0 if none. */
-static size_t
-reply_match(const char *s, size_t len)
-{
-	for (size_t w = 0; w < sizeof reply_words / sizeof reply_words[0]; w++) {
-		size_t n = strlen(reply_words[w]), i;
-
-		if (n > len || strncasecmp(s, reply_words[w], n) != 0)
-			continue;
-		i = n;
-		if (strcmp(reply_words[w], "re") == 0)
-			i += re_count(s, len, i);
-		while (i < len && is_blank(s[i]))
-			i++;
-		if (i < len && s[i] == ':')
-			return i + 1;
-		if (i + 3 <= len && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
-			return i + 3;
-	}
-	return 0;
-}
-
 /* The tagged subject from the decoded one, into out. */
 static void
 retag(const struct tag *t, const char *s, size_t len, struct buf *out)
@@ -245,7 +171,7 @@ retag(const struct tag *t, const char *s, size_t len, struct buf *out)
 	for (;;) {
 		while (pos < len && is_blank(s[pos]))
 			pos++;
-		if ((n = reply_match(s + pos, len - pos)) > 0) {
+		if ((n = replyprefix_len(s + pos, len - pos)) > 0) {
 			if (pfx_len == 0) {
 				pfx_off = pos;
 				pfx_len = n;
