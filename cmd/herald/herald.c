@@ -27,7 +27,7 @@ static const struct {
 	{ "db", herald_db_cmd, "database schema: migrate, status" },
 	{ "domain", herald_domain_cmd, "mail domains: create, ls, show" },
 	{ "list", herald_list_cmd, "lists: create, close, reopen, purge, rename, show, ls, dump" },
-	{ "member", herald_member_cmd, "members: add, del, ls, set, find, import, export" },
+	{ "member", herald_member_cmd, "members: add, del, ls, set, find, import, export, history" },
 	{ "owner", herald_owner_cmd, "list owners: add, del, ls" },
 	{ "editor", herald_editor_cmd, "list moderators: add, del, ls" },
 	{ "which", herald_which_cmd, "every list of an address" },
