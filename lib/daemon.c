@@ -9,7 +9,9 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "daemon.h"
+#include "log.h"
 
 /* What the handlers may touch: flags, nothing else. */
 static volatile sig_atomic_t stop_asked, reload_asked;
@@ -94,4 +96,22 @@ daemon_wait(int ino, int ms)
 	if (poll(&pfd, 1, ms) > 0)
 		while (read(ino, drain, sizeof(drain)) > 0)
 			;
+}
+
+struct config *
+daemon_config_load(const char *path)
+{
+	struct buf err = BUF_INIT(64 * 1024);
+	struct config *cf;
+
+	if ((cf = config_load(config_path(path), &err)) == NULL)
+		log_error("%s", buf_cstr(&err));
+	buf_free(&err);
+	return cf;
+}
+
+void
+daemon_log_facility(const struct config *cf)
+{
+	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
 }

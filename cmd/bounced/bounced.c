@@ -48,18 +48,13 @@ usage(void)
 static int
 load_config(struct bd *b)
 {
-	struct buf err = BUF_INIT(64 * 1024);
 	struct config *cf;
 
-	if ((cf = config_load(config_path(b->cfpath), &err)) == NULL) {
-		log_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if ((cf = daemon_config_load(b->cfpath)) == NULL)
 		return -1;
-	}
-	buf_free(&err);
 	config_free(b->cf);
 	b->cf = cf;
-	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
+	daemon_log_facility(cf);
 	b->site.bounce_localpart = config_str(cf, CF_BOUNCE_LOCALPART);
 	b->site.robot_localpart = config_str(cf, CF_ROBOT_LOCALPART);
 	b->site.tokens = config_bool(cf, CF_BOUNCE_TOKENS);

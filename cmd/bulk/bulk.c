@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "bulk.h"
+#include "daemon.h"
 #include "log.h"
 #include "mem.h"
 #include "oneclick.h"
@@ -118,15 +119,9 @@ load_limits(struct bulk *b)
 static int
 load_config(struct bulk *b, int nconns)
 {
-	struct buf err = BUF_INIT(64 * 1024);
-
-	if ((b->cf = config_load(config_path(b->cfpath), &err)) == NULL) {
-		log_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if ((b->cf = daemon_config_load(b->cfpath)) == NULL)
 		return -1;
-	}
-	buf_free(&err);
-	log_set_facility(log_facility_code(config_str(b->cf, CF_LOG_FACILITY)));
+	daemon_log_facility(b->cf);
 	b->nconns = nconns > 0 ? nconns : (int)config_int(b->cf, CF_BULK_CONNECTIONS);
 	b->sendmail = strcmp(config_str(b->cf, CF_BULK_MODE), "sendmail") == 0;
 	b->lease = (int)config_int(b->cf, CF_BULK_LEASE);

@@ -104,19 +104,14 @@ close_spools(struct dist *d)
 static int
 load_config(struct dist *d)
 {
-	struct buf err = BUF_INIT(64 * 1024);
 	struct config *cf;
 	const char *path;
 
-	if ((cf = config_load(config_path(d->cfpath), &err)) == NULL) {
-		log_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if ((cf = daemon_config_load(d->cfpath)) == NULL)
 		return -1;
-	}
-	buf_free(&err);
 	config_free(d->cf);
 	d->cf = cf;
-	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
+	daemon_log_facility(cf);
 	packet_domains_free(d->by_domain);
 	d->by_domain = NULL;
 	path = config_str(cf, CF_NRCPT_BY_DOMAIN);

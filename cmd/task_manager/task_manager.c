@@ -37,16 +37,11 @@ usage(void)
 static int
 load_config(struct tmgr *t)
 {
-	struct buf err = BUF_INIT(64 * 1024);
 	struct cron sched[TMGR_TASKS_MAX];
 	struct config *cf;
 
-	if ((cf = config_load(config_path(t->cfpath), &err)) == NULL) {
-		log_error("%s", buf_cstr(&err));
-		buf_free(&err);
+	if ((cf = daemon_config_load(t->cfpath)) == NULL)
 		return -1;
-	}
-	buf_free(&err);
 	if (tmgr_schedules(cf, sched) == -1) {
 		config_free(cf);
 		return -1;
@@ -54,7 +49,7 @@ load_config(struct tmgr *t)
 	config_free(t->cf);
 	t->cf = cf;
 	memcpy(t->sched, sched, sizeof(sched));
-	log_set_facility(log_facility_code(config_str(cf, CF_LOG_FACILITY)));
+	daemon_log_facility(cf);
 	snprintf(t->owner, sizeof(t->owner), "%s:%ld",
 	    config_str(cf, CF_MYHOSTNAME), (long)getpid());
 	return 0;
