@@ -18,6 +18,8 @@ LIBEXECDIR	= $(PREFIX)/libexec/herald
 # Herald's default scenario files (scenarios/ here), compiled into
 # lib/scenario_find.c; tests point at the source tree instead.
 SCENARIODIR	= $(PREFIX)/share/herald/scenarios
+# Translated message catalogues (catalog/*.yaml); English is also built in.
+CATALOGDIR	= $(PREFIX)/share/herald/catalog
 PKGS		= libevent libevent_openssl libpq openssl opendkim libpcre2-8 yaml-0.1
 FUZZ_SECONDS	= 60
 
@@ -33,7 +35,8 @@ CFLAGS		= -std=c17 -g $(OPT) $(WARN)
 CPPFLAGS	= -D_GNU_SOURCE -Ilib -Ispool-layout -Itest/util -I$(BUILD)/gen \
 		  -DHERALD_CONFIG_PATH='"$(SYSCONFDIR)/herald.yaml"' \
 		  -DHERALD_LIBEXECDIR='"$(LIBEXECDIR)"' \
-		  -DHERALD_SCENARIODIR='"$(SCENARIODIR)"'
+		  -DHERALD_SCENARIODIR='"$(SCENARIODIR)"' \
+		  -DHERALD_CATALOGDIR='"$(CATALOGDIR)"'
 LDFLAGS		= -Wl,--as-needed
 ifeq ($(SAN),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -45,7 +48,7 @@ endif
 LIB_SRCS	:= $(wildcard lib/*.c)
 MIGRATIONS	:= $(sort $(wildcard lib/migrations/*.sql))
 LIB_OBJS	= $(LIB_SRCS:%.c=$(BUILD)/%.o) $(if $(MIGRATIONS),$(BUILD)/gen/migrations.o) \
-		  $(BUILD)/gen/aliases_templates.o
+		  $(BUILD)/gen/aliases_templates.o $(BUILD)/gen/catalog_en.o
 PROGRAMS	:= $(notdir $(wildcard cmd/*))
 BINS		= $(PROGRAMS:%=$(BUILD)/bin/%)
 TESTUTIL_SRCS	:= $(wildcard test/util/*.c)
@@ -122,6 +125,11 @@ $(BUILD)/gen/aliases_templates.c: aliases/postfix.aliases aliases/exim.aliases \
 	sh scripts/embed-text.sh aliases_tmpl_postfix aliases/postfix.aliases \
 	    aliases_tmpl_exim aliases/exim.aliases > $@.tmp && mv $@.tmp $@
 
+# English, built in: the product speaks with no catalogue installed.
+$(BUILD)/gen/catalog_en.c: catalog/en.yaml scripts/embed-text.sh scripts/c-string.awk
+	@mkdir -p $(@D)
+	sh scripts/embed-text.sh catalog_en_yaml catalog/en.yaml > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -156,6 +164,8 @@ install: build
 	install -d $(DESTDIR)$(SCENARIODIR)
 	for f in scenarios/*; do if [ -f "$$f" ]; then \
 	    install -m 0644 "$$f" $(DESTDIR)$(SCENARIODIR) || exit 1; fi; done
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 catalog/*.yaml $(DESTDIR)$(CATALOGDIR)
 	install -d $(DESTDIR)$(SYSCONFDIR)
 	# An empty file means every default; an existing one is never replaced.
 	test -e $(DESTDIR)$(SYSCONFDIR)/herald.yaml || \

@@ -79,6 +79,17 @@ CONFIG_PARAM(MSGID_DAYS, "msgid_days", INT, "30", 1, 3650, NULL,
     "days a distributed Message-ID is remembered per list, against redistribution")
 CONFIG_PARAM(KEY_DAYS, "key_days", INT, "14", 1, 365, NULL,
     "days a moderation or confirmation key stays valid")
+CONFIG_PARAM(LANG, "lang", STRING, "en", 0, 0, NULL,
+    "language of the robot's replies when the recipient's is not known (a BCP 47 tag)")
+CONFIG_PARAM(CATALOG_DIRECTORY, "catalog_directory", PATH, HERALD_CATALOGDIR, 0, 0, NULL,
+    "where the translated message catalogues (<lang>.yaml) are; English is built in")
+CONFIG_PARAM(COMMANDS_CONFIRM, "commands_confirm", ENUM, "unauthenticated", 0, 0,
+    "unauthenticated|unknown|never",
+    "which mail commands are held until their sender confirms: those without an aligned DKIM signature, those of addresses unknown to the domain, or none (Sympa)")
+CONFIG_PARAM(LOOP_COMMAND_MAX, "loop_command_max", INT, "20", 1, 100000, NULL,
+    "replies the command robot sends one address per loop_command_sampling_delay")
+CONFIG_PARAM(LOOP_COMMAND_SAMPLING_DELAY, "loop_command_sampling_delay", INT, "3600", 60, 604800, NULL,
+    "seconds of the window in which loop_command_max replies are counted")
 CONFIG_PARAM(BULK_MODE, "bulk_mode", ENUM, "smtp", 0, 0, "smtp|sendmail",
     "how bulk hands mail over: SMTP to the relay, or a sendmail-compatible program")
 CONFIG_PARAM(SENDMAIL_PATH, "sendmail_path", PATH, "/usr/sbin/sendmail", 0, 0, NULL,
@@ -125,3 +136,5 @@ CONFIG_PARAM(TASK_PROCESS_BOUNCERS, "task_process_bouncers", STRING, "0 4 * * 1"
     "when process_bouncers runs (cron fields; \"off\": never)")
 CONFIG_PARAM(TASK_EXPIRE_BOUNCE, "task_expire_bounce", STRING, "30 3 * * *", 0, 0, NULL,
     "when expire_bounce runs (cron fields; \"off\": never)")
+CONFIG_PARAM(TASK_PURGE_KEYS, "task_purge_keys", STRING, "17 * * * *", 0, 0, NULL,
+    "when purge_keys runs: expired moderation and confirmation keys, requests and reply counts (cron fields; \"off\": never)")
