@@ -85,6 +85,7 @@ mail_owner: $(id -un)
 alias_rebuild_command: none
 listmaster: lm@example.org
 myhostname: $HOST
+task_purge_keys: "off"
 EOC
 	: > "$st_f"
 	for st_l in "$@"; do
@@ -334,5 +335,95 @@ eq "a failed run is not retried; the others run" "$(runs process_bouncers | grep
 site "$T/nodb.yaml" "database: \"host=$T/nowhere port=5432 dbname=none connect_timeout=2\""
 at '2026-12-19 12:00:00' -1 -c "$T/nodb.yaml"
 eq "no database: exit 75" "$RC" 75
+
+# -- 10. purge_keys ---------------------------------------------------------
+eq "off: purge_keys never ran" "$(runs purge_keys)" ""
+# Keys expire by the database's clock (now()), not by HERALD_NOW: the rows
+# are dated from the real time.
+LID=$(sql "SELECT id FROM lists WHERE name = 'staff'")
+# held KEY EXPIRES: a held post's key
+held() {
+	sql "INSERT INTO held_messages (key, kind, list_id, spool_name, sender, created_at, expires_at)
+	    VALUES ('$1', 'moderation', $LID, 'e$1', 'poster@example.net',
+	    now() - interval '30 days', now() + interval '$2')" >/dev/null
+}
+# request KEY EMAIL EXPIRES
+request() {
+	sql "INSERT INTO requests (key, kind, list_id, action, email, requester, created_at, expires_at)
+	    VALUES ('$1', 'confirm', $LID, 'subscribe', '$2', '$2',
+	    now() - interval '30 days', now() + interval '$3')" >/dev/null
+}
+# replies ADDRESS WINDOW-START-AGO
+replies() {
+	sql "INSERT INTO command_replies (address, window_start, count)
+	    VALUES ('$1', now() - interval '$2', 3)" >/dev/null
+}
+K1=0123456789abcdef0123456789abcdef
+K2=fedcba9876543210fedcba9876543210
+K3=00000000000000000000000000000001
+K4=00000000000000000000000000000002
+held $K1 '-1 hour'
+held $K2 '1 day'
+request $K3 gone@example.net '-1 minute'
+request $K4 waits@example.net '13 days'
+# The window is 600 s in purge.yaml: 30 minutes ago ended, 5 minutes ago did not
+# (with the default of 3600 s both would stay).
+replies ended@example.net '30 minutes'
+replies counting@example.net '5 minutes'
+site "$T/purge.yaml" 'task_eval_bouncers: "off"' 'task_expire_bounce: "off"' \
+    'task_process_bouncers: "off"' 'loop_command_sampling_delay: 600'
+# Its default schedule, 17 * * * *.
+grep -v '^task_purge_keys:' "$T/purge.yaml" > "$T/purge.tmp" && mv "$T/purge.tmp" "$T/purge.yaml"
+before=$(nruns)
+at '2026-12-20 05:17:30' -1 -v -c "$T/purge.yaml"
+eq "purge_keys: exit 0" "$RC" 0
+eq "purge_keys ran for 05:17 (its default schedule), alone" \
+    "$(runs purge_keys) $(($(nruns) - before))" "2026-12-20 05:17:00 done 1"
+eq "purge_keys' detail" "$(sql "SELECT detail FROM task_runs WHERE task = 'purge_keys'")" \
+    "1 held keys, 1 requests, 1 reply counters purged"
+check "the detail is logged" grep -q 'the run of 2026-12-20 05:17:00 UTC is done: 1 held keys, 1 requests, 1 reply counters purged' "$T/tm.err"
+eq "the unexpired held key stays" "$(sql "SELECT string_agg(key, ',') FROM held_messages")" "$K2"
+eq "the unexpired request stays" "$(sql "SELECT string_agg(key || ' ' || email, ',') FROM requests")" "$K4 waits@example.net"
+eq "the counter of an open window stays" "$(sql "SELECT string_agg(address, ',') FROM command_replies")" "counting@example.net"
+at '2026-12-20 06:16:59' -1 -c "$T/purge.yaml"
+eq "06:16:59: no new run" "$(($(nruns) - before))" 1
+
+# A purge that fails (a trigger refuses the DELETE): the run fails, the
+# other purges are done all the same.
+held $K1 '-1 hour'
+request $K3 gone@example.net '-1 minute'
+replies ended@example.net '30 minutes'
+sql "CREATE FUNCTION htm_refuse() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'htm: refused'; END\$\$;
+    CREATE TRIGGER htm_refuse BEFORE DELETE ON held_messages
+    FOR EACH ROW EXECUTE FUNCTION htm_refuse()" >/dev/null
+at '2026-12-20 06:17:30' -1 -c "$T/purge.yaml"
+eq "a purge fails: exit 70" "$RC" 70
+eq "recorded failed, with the purge and the reason" \
+    "$(sql "SELECT state || ' ' || detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 06:17+00'")" \
+    "failed ? held keys, 1 requests, 1 reply counters purged; held keys: htm: refused"
+eq "the others purged all the same" \
+    "$(sql "SELECT count(*) FROM held_messages") $(sql "SELECT count(*) FROM requests") $(sql "SELECT count(*) FROM command_replies")" \
+    "2 1 1"
+
+# A temporary error (a serialization failure): the run stops there and
+# gives its slot back, to be run again.
+request $K3 gone@example.net '-1 minute'
+sql "CREATE OR REPLACE FUNCTION htm_refuse() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'htm: busy' USING ERRCODE = 'serialization_failure'; END\$\$" >/dev/null
+at '2026-12-20 07:17:30' -1 -v -c "$T/purge.yaml"
+eq "a temporary error: exit 75" "$RC" 75
+eq "the slot given back" "$(sql "SELECT count(*) FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:17+00'")" 0
+check "the run to retry is logged" grep -q 'the run of 2026-12-20 07:17:00 UTC is to retry: ? held keys, ? requests, ? reply counters purged; stopped at held keys: htm: busy' "$T/tm.err"
+eq "nothing after it purged" "$(sql "SELECT count(*) FROM requests")" 2
+sql "DROP TRIGGER htm_refuse ON held_messages" >/dev/null
+at '2026-12-20 07:18:00' -1 -c "$T/purge.yaml"
+eq "the next pass runs the slot" \
+    "$RC $(sql "SELECT state || ' ' || detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:17+00'")" \
+    "0 done 1 held keys, 1 requests, 0 reply counters purged"
+at '2026-12-20 07:18:00' -r purge_keys -c "$T/purge.yaml"
+eq "-r purge_keys: nothing left" \
+    "$(sql "SELECT detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:18+00'")" \
+    "manual: 0 held keys, 0 requests, 0 reply counters purged"
 
 [ $nfail -eq 0 ]

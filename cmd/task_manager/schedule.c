@@ -33,6 +33,7 @@ const struct tmgr_task tmgr_tasks[] = {
 	{ "eval_bouncers", CF_TASK_EVAL_BOUNCERS, tmgr_eval_bouncers },
 	{ "expire_bounce", CF_TASK_EXPIRE_BOUNCE, tmgr_expire_bounce },
 	{ "process_bouncers", CF_TASK_PROCESS_BOUNCERS, tmgr_process_bouncers },
+	{ "purge_keys", CF_TASK_PURGE_KEYS, tmgr_purge_keys },
 };
 const size_t tmgr_ntasks = sizeof(tmgr_tasks) / sizeof(tmgr_tasks[0]);
 

@@ -85,5 +85,7 @@ enum tmgr_result tmgr_process_bouncers(struct tmgr *t, time_t now,
 	    struct buf *detail);
 enum tmgr_result tmgr_expire_bounce(struct tmgr *t, time_t now,
 	    struct buf *detail);
+enum tmgr_result tmgr_purge_keys(struct tmgr *t, time_t now,
+	    struct buf *detail);
 
 #endif

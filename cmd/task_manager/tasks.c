@@ -1,7 +1,8 @@
 /*
- * tasks.c - the tasks: the bounce score, the levels' actions, and the
- * expiry of bounce data (lib/bouncescore.h does the work; this is where
- * the configuration meets it).
+ * tasks.c - the tasks: the bounce score, the levels' actions, the expiry
+ * of bounce data (lib/bouncescore.h does the work; this is where the
+ * configuration meets it), and the purge of expired keys (lib/hold.h,
+ * lib/request.h, lib/replyrate.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +12,12 @@
 
 #include "bouncedb.h"
 #include "bouncescore.h"
+#include "hold.h"
 #include "listreg.h"
 #include "log.h"
 #include "mem.h"
+#include "replyrate.h"
+#include "request.h"
 #include "task_manager.h"
 
 static enum tmgr_result
@@ -230,4 +234,88 @@ tmgr_expire_bounce(struct tmgr *t, time_t now, struct buf *detail)
 		buf_printf(detail, "%s", store_error(t->st));
 	buf_free(&dir);
 	return tmgr_result_of(rc);
+}
+
+/* -- purge_keys ------------------------------------------------------- */
+
+static int
+tmgr_purge_held(struct tmgr *t, long long *n)
+{
+	return hold_purge(t->st, n);
+}
+
+static int
+tmgr_purge_requests(struct tmgr *t, long long *n)
+{
+	return request_purge(t->st, n);
+}
+
+static int
+tmgr_purge_replies(struct tmgr *t, long long *n)
+{
+	return replyrate_purge(t->st, (int)config_int(t->cf,
+	    CF_LOOP_COMMAND_SAMPLING_DELAY), n);
+}
+
+/* The purges, in the order they run and appear in the detail. */
+static const struct {
+	const char	*what;
+	int		(*purge)(struct tmgr *t, long long *n);
+} tmgr_purges[] = {
+	{ "held keys", tmgr_purge_held },
+	{ "requests", tmgr_purge_requests },
+	{ "reply counters", tmgr_purge_replies },
+};
+#define TMGR_NPURGES	(sizeof(tmgr_purges) / sizeof(tmgr_purges[0]))
+/* Of each error in the detail: all of them fit in TMGR_DETAIL_MAX. */
+#define TMGR_PURGE_ERR_MAX	300
+
+/*
+ * Each purge is a statement of its own: a key is dead once expired, so
+ * there is nothing to keep together, and the tables are apart, so one
+ * that fails is no reason to leave the others full. The database going
+ * away stops the run, to be tried again. The expiry is the database's
+ * clock (now() in each purge), not the task's now. Held posts' spool
+ * entries are not touched: only their keys go.
+ */
+enum tmgr_result
+tmgr_purge_keys(struct tmgr *t, time_t now, struct buf *detail)
+{
+	struct buf errs = BUF_INIT(TMGR_DETAIL_MAX);
+	long long n[TMGR_NPURGES];
+	int done[TMGR_NPURGES] = { 0 };
+	int rc = STORE_OK, failed = 0;
+	size_t i;
+
+	(void)now;
+	for (i = 0; i < TMGR_NPURGES; i++) {
+		n[i] = 0;
+		rc = tmgr_purges[i].purge(t, &n[i]);
+		if (rc == STORE_OK) {
+			done[i] = 1;
+			continue;
+		}
+		buf_printf(&errs, "; %s%s: %.*s", rc == STORE_TEMP ?
+		    "stopped at " : "", tmgr_purges[i].what,
+		    TMGR_PURGE_ERR_MAX, store_error(t->st));
+		if (rc == STORE_TEMP)
+			break;
+		log_error("%s: cannot purge: %s", tmgr_purges[i].what,
+		    store_error(t->st));
+		failed++;
+	}
+	/* A count not known (failed, or not tried) is "?". */
+	for (i = 0; i < TMGR_NPURGES; i++) {
+		if (done[i])
+			buf_printf(detail, "%s%lld %s", i > 0 ? ", " : "",
+			    n[i], tmgr_purges[i].what);
+		else
+			buf_printf(detail, "%s? %s", i > 0 ? ", " : "",
+			    tmgr_purges[i].what);
+	}
+	buf_printf(detail, " purged%s", buf_cstr(&errs));
+	buf_free(&errs);
+	if (rc == STORE_TEMP)
+		return TMGR_RETRY;
+	return failed > 0 ? TMGR_FAILED : TMGR_DONE;
 }
