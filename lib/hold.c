@@ -11,12 +11,13 @@
 #include "hold.h"
 #include "store.h"
 
-static const char *const kind_names[] = { "moderation", "auth" };
+static const char *const kind_names[] = { "moderation", "auth", "commands" };
 
 const char *
 hold_kind_name(enum hold_kind k)
 {
-	return kind_names[k == HOLD_AUTH];
+	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ?
+	    kind_names[k] : kind_names[0];
 }
 
 int
@@ -65,7 +66,7 @@ hold_put(struct store *st, const struct hold *h, int days)
 	snprintf(ndays, sizeof(ndays), "%d", days);
 	p[0] = h->key;
 	p[1] = hold_kind_name(h->kind);
-	p[2] = h->list_id;
+	p[2] = h->list_id[0] != '\0' ? h->list_id : NULL;
 	p[3] = h->spool_name;
 	p[4] = h->sender;
 	p[5] = h->message_id[0] ? h->message_id : NULL;
@@ -80,7 +81,7 @@ hold_put(struct store *st, const struct hold *h, int days)
 
 #define get_sql \
 	"SELECT h.key, h.list_id, l.name, l.domain, h.spool_name, h.sender," \
-	" h.message_id, h.subject, h.spam FROM held_messages h JOIN lists l" \
+	" h.message_id, h.subject, h.spam FROM held_messages h LEFT JOIN lists l" \
 	" ON l.id = h.list_id WHERE h.key = $1 AND h.kind = $2" \
 	" AND h.expires_at > now()"
 
@@ -135,4 +136,39 @@ hold_purge(struct store *st, long long *n)
 {
 	return store_cmd(st, "DELETE FROM held_messages WHERE expires_at <= now()",
 	    0, NULL, n);
+}
+
+#define list_sql \
+	"SELECT key, sender, coalesce(subject, ''), to_char(created_at" \
+	" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), spam FROM held_messages" \
+	" WHERE list_id = $1 AND kind = $2 AND expires_at > now()" \
+	" ORDER BY created_at, key LIMIT $3"
+
+int
+hold_list(struct store *st, const char *list_id, enum hold_kind kind,
+    int max, hold_list_fn *fn, void *arg)
+{
+	char nmax[16];
+	const char *p[3];
+	struct hold_item it;
+	PGresult *r;
+	int rc;
+
+	snprintf(nmax, sizeof(nmax), "%d", max);
+	p[0] = list_id;
+	p[1] = hold_kind_name(kind);
+	p[2] = nmax;
+	if ((rc = store_query(st, list_sql, 3, p, &r)) != STORE_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		it.key = PQgetvalue(r, i, 0);
+		it.sender = PQgetvalue(r, i, 1);
+		it.subject = PQgetvalue(r, i, 2);
+		it.created = PQgetvalue(r, i, 3);
+		it.spam = strcmp(PQgetvalue(r, i, 4), "t") == 0;
+		if (fn(&it, arg) != 0)
+			break;
+	}
+	PQclear(r);
+	return STORE_OK;
 }

@@ -20,7 +20,9 @@
 
 enum hold_kind {
 	HOLD_MODERATION,	/* DISTRIBUTE / REJECT by a moderator */
-	HOLD_AUTH		/* CONFIRM by the sender */
+	HOLD_AUTH,		/* CONFIRM by the sender */
+	HOLD_COMMANDS		/* a command message, CONFIRM by its sender:
+				   no list (list_id ""), see herald-commands(7) */
 };
 
 struct hold {
@@ -54,6 +56,20 @@ int	hold_put(struct store *st, const struct hold *h, int days);
 int	hold_get(struct store *st, enum hold_kind kind, const char *key,
 	    struct hold *out, int *found);
 int	hold_delete(struct store *st, const char *key);
+/* A held message as hold_list() shows it (valid during the callback). */
+struct hold_item {
+	const char	*key;
+	const char	*sender;
+	const char	*subject;	/* "" if none */
+	const char	*created;	/* "YYYY-MM-DD HH:MM", UTC */
+	int		 spam;
+};
+typedef int hold_list_fn(const struct hold_item *it, void *arg);
+
+/* The first max unexpired holds of kind for a list, oldest first. */
+int	hold_list(struct store *st, const char *list_id, enum hold_kind kind,
+	    int max, hold_list_fn *fn, void *arg);
+
 /* Delete expired keys; *n (may be NULL) gets how many. */
 int	hold_purge(struct store *st, long long *n);
 

@@ -958,3 +958,60 @@ notice_forward(const char *orig, size_t len, const char *receiving,
 	msgedit_free(e);
 	return rc;
 }
+
+/* A message whose texts the caller wrote (the command robot's). */
+
+int
+notice_text(const struct notice_ctx *ctx, const struct notice_message *m,
+    struct buf *out, const char **why)
+{
+	const char *dummy, *w = "notice: output too long";
+	struct notice_addrs a;
+	struct buf to = BUF_INIT(1024), subj = BUF_INIT(4096),
+	    irt = BUF_INIT(NOTICE_VALUE_MAX), id = BUF_INIT(256);
+	size_t start = out->len, blen;
+	int rc = -1;
+
+	if (why == NULL)
+		why = &dummy;
+	if (m->subject == NULL || m->body == NULL) {
+		*why = "notice: no text";
+		return -1;
+	}
+	blen = strlen(m->body);
+	if (notice_addrs_make(ctx, &a, &w) < 0 || notice_to(m->to, &to, &w) < 0)
+		goto done;
+	w = "notice: output too long";
+	if (notice_clean(m->subject, strlen(m->subject), 2 * NOTICE_VALUE_MAX,
+	    &subj) < 0 ||
+	    notice_make_idleft(ctx, ctx->now ? ctx->now : time(NULL), &id) < 0)
+		goto done;
+	{
+		struct notice_head h = {
+			.to = buf_cstr(&to), .subject = buf_cstr(&subj),
+			.in_reply_to = notice_orig_msgid(m->orig, &irt) ?
+			    buf_cstr(&irt) : NULL,
+			.ctype = "text/plain; charset=utf-8",
+			.eightbit = notice_has_8bit(m->body, blen),
+			.from_robot = m->from_robot || ctx->list == NULL,
+			.auto_submitted = m->auto_replied ? NOTICE_REPLIED :
+			    NOTICE_GENERATED,
+		};
+
+		if (notice_put_head(ctx, &a, &h, buf_cstr(&id), out) < 0 ||
+		    notice_put_lf(m->body, blen, out) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (rc < 0) {
+		buf_truncate(out, start);
+		*why = w;
+	}
+	notice_addrs_free(&a);
+	buf_free(&to);
+	buf_free(&subj);
+	buf_free(&irt);
+	buf_free(&id);
+	return rc;
+}

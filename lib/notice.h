@@ -109,4 +109,24 @@ int	notice_moderate(const struct notice_ctx *ctx,
 int	notice_forward(const char *orig, size_t len, const char *receiving,
 	    const char *sender, struct buf *out, const char **why);
 
+/*
+ * A message whose subject and body the caller has written (the command
+ * robot's replies, confirmations and notices, from the message
+ * catalogue): the header around them as for the others. The subject is
+ * cleaned into one line here; the body must be UTF-8 text (the caller
+ * cleans values it puts into it). From is the robot's address when
+ * from_robot or ctx->list is NULL, else the list's -request address.
+ */
+struct notice_message {
+	const char	*to;		/* the one address in To (required) */
+	const char	*subject;
+	const char	*body;
+	const struct msg *orig;		/* replied to (In-Reply-To), or NULL */
+	int		 from_robot;
+	int		 auto_replied;	/* a reply (RFC 3834), else generated */
+};
+
+int	notice_text(const struct notice_ctx *ctx, const struct notice_message *m,
+	    struct buf *out, const char **why);
+
 #endif

@@ -8,7 +8,9 @@
 #include "request.h"
 
 static const char *const kind_names[] = { "confirm", "owner", "invite" };
-static const char *const action_names[] = { "subscribe", "signoff" };
+static const char *const action_names[] = { "subscribe", "signoff", "add",
+    "del", "invite", "remind" };
+#define N_ACTIONS	(sizeof(action_names) / sizeof(action_names[0]))
 
 /* An expired request of the same kind gives way to a new one. */
 static const char expired_sql[] =
@@ -22,8 +24,8 @@ static const char expired_sql[] =
  */
 static const char put_sql[] =
     "WITH ins AS (INSERT INTO requests (key, kind, list_id, action, email,"
-    " gecos, requester, quiet, message_id, expires_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " gecos, requester, quiet, message_id, command, expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11,"
     " now() + make_interval(days => $10::int))"
     " ON CONFLICT (list_id, kind, action, email) DO NOTHING"
     " RETURNING key, created_at)"
@@ -38,7 +40,7 @@ static const char take_sql[] =
     " WHERE r.key = $1 AND l.id = r.list_id AND r.expires_at > now()"
     " RETURNING r.kind, r.action, r.list_id, l.name, l.domain, r.email,"
     " r.gecos, r.requester, r.quiet, r.message_id,"
-    " extract(epoch FROM r.created_at)::bigint";
+    " extract(epoch FROM r.created_at)::bigint, coalesce(r.command, '')";
 
 const char *
 request_kind_name(enum request_kind k)
@@ -50,7 +52,7 @@ request_kind_name(enum request_kind k)
 const char *
 request_action_name(enum request_action a)
 {
-	return a == REQUEST_SIGNOFF ? action_names[1] : action_names[0];
+	return (size_t)a < N_ACTIONS ? action_names[a] : action_names[0];
 }
 
 static int
@@ -66,7 +68,7 @@ int
 request_put(struct store *st, struct request *r, int days, int *waiting)
 {
 	char ndays[16];
-	const char *p[10];
+	const char *p[11];
 	PGresult *res;
 	int rc;
 
@@ -84,11 +86,12 @@ request_put(struct store *st, struct request *r, int days, int *waiting)
 	p[7] = r->quiet ? "t" : "f";
 	p[8] = r->message_id[0] != '\0' ? r->message_id : NULL;
 	p[9] = ndays;
+	p[10] = r->command[0] != '\0' ? r->command : NULL;
 	if ((rc = store_cmd(st, expired_sql, 4, (const char *[]){ p[2], p[1],
 	    p[3], p[4] }, NULL)) != STORE_OK)
 		return rc;
 	for (int tries = 0; tries < 2; tries++) {
-		if ((rc = store_query(st, put_sql, 10, p, &res)) != STORE_OK)
+		if ((rc = store_query(st, put_sql, 11, p, &res)) != STORE_OK)
 			return rc;
 		if (PQntuples(res) == 1) {
 			store_copy_value(r->key, sizeof(r->key), res, 0, 0);
@@ -125,7 +128,7 @@ request_take(struct store *st, const char *key, struct request *out,
 		memcpy(out->key, lower, sizeof(out->key));
 		out->kind = (enum request_kind)name_index(kind_names, 3,
 		    PQgetvalue(r, 0, 0));
-		out->action = (enum request_action)name_index(action_names, 2,
+		out->action = (enum request_action)name_index(action_names, N_ACTIONS,
 		    PQgetvalue(r, 0, 1));
 		store_copy_value(out->list_id, sizeof(out->list_id), r, 0, 2);
 		store_copy_value(out->list_name, sizeof(out->list_name), r, 0, 3);
@@ -136,6 +139,7 @@ request_take(struct store *st, const char *key, struct request *out,
 		out->quiet = strcmp(PQgetvalue(r, 0, 8), "t") == 0;
 		store_copy_value(out->message_id, sizeof(out->message_id), r, 0, 9);
 		out->created = (time_t)strtoll(PQgetvalue(r, 0, 10), NULL, 10);
+		store_copy_value(out->command, sizeof(out->command), r, 0, 11);
 	}
 	PQclear(r);
 	return STORE_OK;

@@ -26,9 +26,14 @@ enum request_kind {
 	REQUEST_INVITE		/* the guest accepts an INVITE */
 };
 
+/* What waits: the verb of the command (SUBSCRIBE, SIGNOFF, ADD...). */
 enum request_action {
 	REQUEST_SUBSCRIBE,
-	REQUEST_SIGNOFF
+	REQUEST_SIGNOFF,
+	REQUEST_ADD,
+	REQUEST_DEL,
+	REQUEST_DO_INVITE,
+	REQUEST_REMIND
 };
 
 struct request {
@@ -44,6 +49,12 @@ struct request {
 	int		 quiet;
 	char		 message_id[1000];	/* "" if none */
 	time_t		 created;		/* filled by the readers */
+	/*
+	 * The canonical line of the command that waits (command_format):
+	 * AUTH must quote exactly this one. "" for none (then only the
+	 * kind, list, action and address are compared).
+	 */
+	char		 command[1001];
 };
 
 const char *request_kind_name(enum request_kind k);
