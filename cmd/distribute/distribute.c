@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "catalog.h"
 #include "dkim.h"
 #include "dmarc.h"
 #include "distribute.h"
@@ -123,6 +124,9 @@ load_config(struct dist *d)
 	d->rcfg.robot_localpart = config_str(cf, CF_ROBOT_LOCALPART);
 	d->rcfg.listmaster_localpart = "listmaster";
 	d->rcfg.bounce_localpart = config_str(cf, CF_BOUNCE_LOCALPART);
+	catalog_close(d->cat);
+	d->cat = catalog_open(config_str(cf, CF_CATALOG_DIRECTORY),
+	    config_str(cf, CF_LANG));
 	return 0;
 }
 
@@ -327,6 +331,7 @@ shut_down(struct dist *d)
 	listreg_close(d->lists);
 	packet_domains_free(d->by_domain);
 	close_spools(d);
+	catalog_close(d->cat);
 	config_free(d->cf);
 }
 

@@ -9,8 +9,10 @@
  *		bulk job written in one transaction
  * held.c	moderation and confirmation: holding, keys, DISTRIBUTE,
  *		REJECT, CONFIRM
- * service.c	the other addresses (-request, -editor, -owner, listmaster,
- *		the robot) and the notices distribute sends
+ * service.c	the other addresses (-editor, -owner, listmaster) and the
+ *		notices distribute sends
+ * robot*.c	the mail command processor: the robot address, -request,
+ *		-subscribe, -unsubscribe (robot.h)
  */
 #ifndef HERALD_DISTRIBUTE_H
 #define HERALD_DISTRIBUTE_H
@@ -31,6 +33,7 @@
 #define DIST_PROGRAM	"distribute"
 #define DIST_ADDR_MAX	256	/* an address we keep */
 
+struct catalog;
 struct dkim_verifier;
 struct dmarc_resolver;
 struct event_base;
@@ -49,6 +52,7 @@ struct dist {
 	struct event_base *evbase;	/* DMARC lookups */
 	struct dmarc_resolver *dmarc;
 	const char	*dkim_keyfile;	/* tests: keys instead of DNS (-K) */
+	struct catalog	*cat;		/* the robot's texts */
 };
 
 /* What becomes of the entry in hand. */
@@ -93,6 +97,8 @@ enum dist_fate	dist_store_fail(struct dist *d, struct inmsg *im, int rc,
 /* Message-ID, author, subject, envelope and spam status of im. */
 void		post_identify(struct dist *d, struct inmsg *im);
 enum dist_fate	post_handle(struct dist *d, struct inmsg *im);
+/* dkim when a verified signature aligns with the author's domain, else smtp. */
+enum scenario_auth post_authenticate(struct dist *d, struct inmsg *im);
 /* The send scenario's decision for im, and what to do with it. */
 enum dist_fate	post_authorize(struct dist *d, struct inmsg *im);
 /* The list of im->route, its id and status; 0, or a fate on failure. */
@@ -102,9 +108,41 @@ int		post_find_list(struct dist *d, struct inmsg *im, enum dist_fate *f);
 enum dist_fate	deliver_post(struct dist *d, struct inmsg *im);
 
 /* held.c */
+struct robot_run;
 enum dist_fate	held_put(struct dist *d, struct inmsg *im, enum hold_kind kind);
-enum dist_fate	held_command(struct dist *d, struct inmsg *im,
-	    const char *verb, const char *key, struct buf *report);
+/*
+ * Write h and the notice about it (a bulk job to rcpts) in one
+ * transaction, then move im's entry into the spool of h's kind.
+ */
+enum dist_fate	held_store(struct dist *d, struct inmsg *im,
+	    const struct hold *h, const struct buf *notice,
+	    const char *const *rcpts, size_t n);
+enum held_outcome {
+	HELD_NOKEY,		/* no such key (expired, used, never given) */
+	HELD_OTHER_LIST,	/* the key is another list's */
+	HELD_BUSY,		/* being handled already */
+	HELD_DAMAGED,		/* unreadable: kept in bad/ */
+	HELD_DONE,		/* distributed, rejected, or its commands run */
+	HELD_MODERATED,		/* confirmed, now waits for the moderators */
+	HELD_REFUSED,		/* refused: reason */
+	HELD_RETRY,		/* a temporary failure: the command again */
+	HELD_ERROR		/* the database refused */
+};
+struct held_result {
+	enum held_outcome outcome;
+	struct hold	 h;
+	char		 reason[512];
+};
+/*
+ * DISTRIBUTE, REJECT or CONFIRM key from the command message r holds;
+ * list, when not NULL, must be the key's list.
+ */
+enum held_outcome held_command(struct dist *d, struct robot_run *r,
+	    const char *verb, const char *key, const char *list,
+	    struct held_result *res);
+/* robot.c: run a held command message that its CONFIRM released. */
+enum dist_fate	robot_release(struct robot_run *r, struct inmsg *held,
+	    const struct hold *h);
 
 /* The notices distribute sends (service.c composes them). */
 enum dist_notice {
@@ -145,6 +183,13 @@ void		service_add_rcpt(char ***rcpts, size_t *n, const char *a);
 void		service_free_rcpts(char **rcpts, size_t n);
 /* May this sender get an automatic reply (not an automaton, not spam)? */
 int		service_may_reply(struct dist *d, const struct inmsg *im);
+/*
+ * Whether a message comes from an automaton or went round (any sign of
+ * lib/autoreply, Precedence and role senders included): commands from it
+ * are not carried out. why: the first sign.
+ */
+int		service_automaton(struct dist *d, const struct inmsg *im,
+	    const char **why);
 /* Whether a post must be dropped as a loop or an automaton's; why set. */
 int		service_is_loop(struct dist *d, const struct inmsg *im,
 	    const char **why);

@@ -23,6 +23,7 @@
 #include "distribute.h"
 #include "listconf.h"
 #include "log.h"
+#include "robot.h"
 
 static struct spool *
 held_spool(struct dist *d, enum hold_kind kind)
@@ -47,11 +48,10 @@ enum dist_fate
 held_put(struct dist *d, struct inmsg *im, enum hold_kind kind)
 {
 	struct hold h;
-	struct buf notice = BUF_INIT(1024 * 1024 * 1024), jid = BUF_INIT(512);
-	struct packet_job job;
-	struct packet_outcome oc;
+	struct buf notice = BUF_INIT(1024 * 1024 * 1024);
 	char **rcpts = NULL;
 	size_t n = 0;
+	enum dist_fate f;
 	int rc;
 
 	/* A confirmation request to a robot or a spammer is backscatter. */
@@ -79,46 +79,60 @@ held_put(struct dist *d, struct inmsg *im, enum hold_kind kind)
 		return dist_fail(im, DIST_BAD, "cannot compose the %s notice",
 		    hold_kind_name(kind));
 	}
+	f = held_store(d, im, &h, &notice, (const char *const *)rcpts, n);
+	service_free_rcpts(rcpts, n);
+	buf_free(&notice);
+	return f;
+}
+
+enum dist_fate
+held_store(struct dist *d, struct inmsg *im, const struct hold *h,
+    const struct buf *notice, const char *const *rcpts, size_t n)
+{
+	struct buf jid = BUF_INIT(512);
+	struct packet_job job;
+	struct packet_outcome oc;
+	int rc;
+
 	buf_printf(&jid, "%s/held", im->id);
 	memset(&job, 0, sizeof(job));
 	job.spool_id = buf_cstr(&jid);
-	job.kind = kind == HOLD_MODERATION ? "notice" : "auth";
-	job.list_id = im->list_id;
-	job.list_name = im->route.list;
+	job.kind = h->kind == HOLD_MODERATION ? "notice" : "auth";
+	job.list_id = h->list_id[0] ? h->list_id : NULL;
+	job.list_name = im->route.list[0] ? im->route.list : NULL;
 	job.domain = im->route.domain;
-	job.message = notice.data;
-	job.message_len = notice.len;
+	job.message = notice->data;
+	job.message_len = notice->len;
 	job.return_path = "";
-	/* Moderators wait for this one: ahead of every post. */
+	/* Moderators and senders wait for this one: ahead of every post. */
 	job.priority = 0;
 	memset(&oc, 0, sizeof(oc));
 	rc = store_begin(d->st);
 	if (rc == STORE_OK && n > 0)
-		rc = packet_job_create_to(d->st, &job, (const char *const *)rcpts,
-		    n, &d->limits, &oc);
+		rc = packet_job_create_to(d->st, &job, rcpts, n, &d->limits, &oc);
 	if (rc == STORE_OK && !oc.already && im->released != NULL)
 		rc = hold_delete(d->st, im->released->key);
 	if (rc == STORE_OK && !oc.already)
-		rc = hold_put(d->st, &h, (int)config_int(d->cf, CF_KEY_DAYS));
+		rc = hold_put(d->st, h, (int)config_int(d->cf, CF_KEY_DAYS));
 	if (rc == STORE_OK && oc.already)
 		rc = store_rollback(d->st);
 	else if (rc == STORE_OK)
 		rc = store_commit(d->st);
-	service_free_rcpts(rcpts, n);
-	buf_free(&notice);
+	else
+		store_rollback(d->st);
 	buf_free(&jid);
 	if (rc != STORE_OK)
 		return dist_store_fail(d, im, rc, "holding");
-	if (spool_pass(im->e, held_spool(d, kind)) == -1)
+	if (spool_pass(im->e, held_spool(d, h->kind)) == -1)
 		return dist_fail(im, DIST_RETRY, "cannot move into %s: %s",
-		    held_spool(d, kind)->path, strerror(errno));
+		    held_spool(d, h->kind)->path, strerror(errno));
 	log_info("held for %s%s, key sent to %zu address%s",
-	    kind == HOLD_MODERATION ? "the moderators" : "its sender",
+	    h->kind == HOLD_MODERATION ? "the moderators" : "its sender",
 	    im->is_spam ? " (spam: not attached)" : "", n, n == 1 ? "" : "es");
 	return DIST_KEPT;
 }
 
-/* Read a held entry into im2 as the msg spool's reader would. */
+/* Read a held entry into im as the msg spool's reader would. */
 static int
 held_read(struct dist *d, struct spool_entry *e, const struct hold *h,
     struct inmsg *im, struct buf *why)
@@ -141,11 +155,21 @@ held_read(struct dist *d, struct spool_entry *e, const struct hold *h,
 	buf_free(&err);
 	if (rc == -1)
 		return -1;
-	im->route.kind = ROUTE_POST;
-	snprintf(im->route.list, sizeof(im->route.list), "%.*s",
-	    (int)sizeof(im->route.list) - 1, h->list_name);
-	snprintf(im->route.domain, sizeof(im->route.domain), "%.*s",
-	    (int)sizeof(im->route.domain) - 1, h->domain);
+	if (h->kind == HOLD_COMMANDS) {
+		/* A command message: its envelope says where it went. */
+		if (route_address(&d->rcfg, e->env.recipient,
+		    strlen(e->env.recipient), &im->route) == ROUTE_INVALID) {
+			buf_printf(why, "unroutable: %s", im->route.reason);
+			return -1;
+		}
+		snprintf(im->rcpt, sizeof(im->rcpt), "%s", e->env.recipient);
+	} else {
+		im->route.kind = ROUTE_POST;
+		snprintf(im->route.list, sizeof(im->route.list), "%.*s",
+		    (int)sizeof(im->route.list) - 1, h->list_name);
+		snprintf(im->route.domain, sizeof(im->route.domain), "%.*s",
+		    (int)sizeof(im->route.domain) - 1, h->domain);
+	}
 	snprintf(im->from, sizeof(im->from), "%s", h->sender);
 	snprintf(im->message_id, sizeof(im->message_id), "%s", h->message_id);
 	snprintf(im->subject, sizeof(im->subject), "%s", h->subject);
@@ -158,13 +182,15 @@ held_read(struct dist *d, struct spool_entry *e, const struct hold *h,
 
 /* What a released entry becomes. */
 static enum dist_fate
-held_release(struct dist *d, struct inmsg *im, const struct hold *h,
-    const char *verb)
+held_release(struct dist *d, struct robot_run *r, struct inmsg *im,
+    const struct hold *h, const char *verb)
 {
 	enum dist_fate f;
 	int rc;
 
 	im->released = h;
+	if (h->kind == HOLD_COMMANDS)
+		return robot_release(r, im, h);
 	if (post_find_list(d, im, &f) == -1)
 		return f;
 	if (strcasecmp(verb, "DISTRIBUTE") == 0) {
@@ -185,63 +211,75 @@ held_release(struct dist *d, struct inmsg *im, const struct hold *h,
 	return DIST_DONE;
 }
 
-enum dist_fate
-held_command(struct dist *d, struct inmsg *cmd, const char *verb,
-    const char *key, struct buf *report)
+/* The hold a command quotes: CONFIRM is a post's or a command message's. */
+static int
+held_find(struct dist *d, const char *verb, const char *key, struct hold *h,
+    int *found)
 {
-	enum hold_kind kind = strcasecmp(verb, "CONFIRM") == 0 ? HOLD_AUTH :
-	    HOLD_MODERATION;
-	struct spool *s = held_spool(d, kind);
+	int rc;
+
+	if (strcasecmp(verb, "CONFIRM") != 0)
+		return hold_get(d->st, HOLD_MODERATION, key, h, found);
+	rc = hold_get(d->st, HOLD_AUTH, key, h, found);
+	if (rc == STORE_OK && !*found)
+		rc = hold_get(d->st, HOLD_COMMANDS, key, h, found);
+	return rc;
+}
+
+enum held_outcome
+held_command(struct dist *d, struct robot_run *r, const char *verb,
+    const char *key, const char *list, struct held_result *res)
+{
+	struct inmsg *cmd = r->im;
 	struct buf why = BUF_INIT(1024);
 	struct spool_entry e;
 	struct inmsg im;
-	struct hold h;
+	struct hold *h = &res->h;
 	enum dist_fate f;
 	int found = 0, rc;
 
-	if ((rc = hold_get(d->st, kind, key, &h, &found)) != STORE_OK)
-		return dist_store_fail(d, cmd, rc, "key lookup");
-	if (!found) {
-		buf_printf(report, "%s %s: no message waits with this key (it "
-		    "expired, or was handled already).\n", verb, key);
-		return DIST_DONE;
+	memset(res, 0, sizeof(*res));
+	if ((rc = held_find(d, verb, key, h, &found)) != STORE_OK) {
+		dist_store_fail(d, cmd, rc, "key lookup");
+		return res->outcome = rc == STORE_TEMP ? HELD_RETRY : HELD_ERROR;
 	}
-	if ((rc = spool_claim(s, h.spool_name, &e)) != 0) {
-		buf_printf(report, "%s %s: the message is being handled "
-		    "already.\n", verb, key);
+	if (!found)
+		return res->outcome = HELD_NOKEY;
+	/* Sympa takes the key alone; Herald also wants it to be the list's. */
+	if (list != NULL && (strcasecmp(list, h->list_name) != 0 ||
+	    strcasecmp(r->domain, h->domain) != 0))
+		return res->outcome = HELD_OTHER_LIST;
+	if ((rc = spool_claim(held_spool(d, h->kind), h->spool_name, &e)) != 0) {
 		if (rc == -1)
-			log_error("%s: cannot claim %s: %s", s->path, h.spool_name,
+			log_error("%s: cannot claim %s: %s",
+			    held_spool(d, h->kind)->path, h->spool_name,
 			    strerror(errno));
-		return DIST_DONE;
+		return res->outcome = HELD_BUSY;
 	}
-	if (held_read(d, &e, &h, &im, &why) == -1) {
-		log_warn("held %s: %s", h.spool_name, buf_cstr(&why));
+	if (held_read(d, &e, h, &im, &why) == -1) {
+		log_warn("held %s: %s", h->spool_name, buf_cstr(&why));
 		spool_reject(&e, DIST_PROGRAM, buf_cstr(&why));
-		hold_delete(d->st, h.key);
-		buf_printf(report, "%s %s: the message is damaged; the "
-		    "listmaster has it.\n", verb, key);
-		f = DIST_DONE;
+		hold_delete(d->st, h->key);
+		res->outcome = HELD_DAMAGED;
 	} else {
-		f = held_release(d, &im, &h, verb);
+		f = held_release(d, r, &im, h, verb);
 		switch (f) {
 		case DIST_DONE:
 			spool_done(&e);
-			buf_printf(report, "%s %s: done (list %s, \"%s\").\n",
-			    verb, key, h.list_name, h.subject);
+			res->outcome = HELD_DONE;
 			break;
 		case DIST_KEPT:
-			buf_printf(report, "%s %s: the message now waits for "
-			    "the moderators.\n", verb, key);
+			res->outcome = HELD_MODERATED;
 			break;
 		case DIST_RETRY:
 			spool_release(&e);
 			snprintf(cmd->why, sizeof(cmd->why), "%s", im.why);
+			res->outcome = HELD_RETRY;
 			break;
 		case DIST_BAD:
 			spool_reject(&e, DIST_PROGRAM, im.why);
-			buf_printf(report, "%s %s: refused: %s.\n", verb, key,
-			    im.why);
-			f = DIST_DONE;
+			snprintf(res->reason, sizeof(res->reason), "%s", im.why);
+			res->outcome = HELD_REFUSED;
 			break;
 		}
 	}
@@ -250,5 +288,5 @@ held_command(struct dist *d, struct inmsg *cmd, const char *verb,
 	buf_free(&im.data);
 	spool_entry_free(&e);
 	buf_free(&why);
-	return f == DIST_KEPT ? DIST_DONE : f;
+	return res->outcome;
 }

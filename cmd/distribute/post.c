@@ -155,8 +155,8 @@ seen_before(struct dist *d, struct inmsg *im, int *seen)
 }
 
 /* A verified DKIM signature of the author's domain authenticates. */
-static enum scenario_auth
-authenticate(struct dist *d, struct inmsg *im)
+enum scenario_auth
+post_authenticate(struct dist *d, struct inmsg *im)
 {
 	struct dkim_results res;
 	const char *at = strrchr(im->from, '@');
@@ -284,6 +284,6 @@ post_handle(struct dist *d, struct inmsg *im)
 		return dist_fail(im, DIST_BAD, "too big: %zu bytes, the list "
 		    "takes at most %lld", im->data.len, max);
 	}
-	im->auth = authenticate(d, im);
+	im->auth = post_authenticate(d, im);
 	return post_authorize(d, im);
 }

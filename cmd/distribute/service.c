@@ -2,16 +2,13 @@
  * service.c - every address but the list's own, and the mail distribute
  * sends itself.
  *
- * -request and -owner forward to the owners, -editor to the moderators
- * (owners when there are none), listmaster to the listmasters; the robot
- * address takes the moderators' and senders' commands (DISTRIBUTE,
- * REJECT, CONFIRM). Spam to any of them is dropped without a word
- * (reference §2.3). Replies never go to automatons, to <> or to spam
- * (RFC 3834): see service_may_reply().
- *
- * The other mail commands (SUBSCRIBE, SIGNOFF..., and -subscribe,
- * -unsubscribe) belong to the command processor; until it exists they are
- * kept in bad/ with that reason, never answered wrongly.
+ * -owner forwards to the owners, -editor to the moderators (owners when
+ * there are none), listmaster to the listmasters; the robot address,
+ * -request, -subscribe and -unsubscribe go to the command processor
+ * (robot.c), which forwards -request mail that holds no command to the
+ * owners. Spam to any of them is dropped without a word (reference
+ * §2.3). Replies never go to automatons, to <> or to spam (RFC 3834):
+ * see service_may_reply().
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -26,9 +23,9 @@
 #include "log.h"
 #include "mem.h"
 #include "notice.h"
+#include "robot.h"
 
 #define SERVICE_MSG_MAX		(256u * 1024 * 1024)
-#define SERVICE_COMMANDS_MAX	20	/* command lines read from one message */
 
 static const char admins_sql[] =
     "SELECT email FROM admins WHERE list_id = $1 AND role = $2"
@@ -126,6 +123,23 @@ service_may_reply(struct dist *d, const struct inmsg *im)
 	buf_free(&a);
 	buf_free(&l);
 	return ok;
+}
+
+int
+service_automaton(struct dist *d, const struct inmsg *im, const char **why)
+{
+	struct autoreply_input in;
+	struct buf a = BUF_INIT(512), l = BUF_INIT(512);
+	const char *ours[1];
+	unsigned int bits;
+
+	autoreply_input_of(d, im, &in, &a, ours, &l);
+	bits = autoreply_check(&in) & (AUTOREPLY_AUTOMATON | AUTOREPLY_LOOP |
+	    AUTOREPLY_ROLE | AUTOREPLY_PRECEDENCE);
+	*why = autoreply_reason(bits);
+	buf_free(&a);
+	buf_free(&l);
+	return bits != 0;
 }
 
 int
@@ -344,111 +358,6 @@ service_forward(struct dist *d, struct inmsg *im, const char *to)
 	return DIST_DONE;
 }
 
-/* The text where commands are: the subject, then a text/plain body. */
-static void
-command_text(const struct inmsg *im, struct buf *out)
-{
-	const struct msg_part *p = NULL;
-
-	buf_printf(out, "%s\n", im->subject);
-	for (size_t i = 0; i < im->m->nparts; i++) {
-		const struct msg_part *q = im->m->parts[i];
-
-		if (q->body_kind == MSG_BODY_LEAF &&
-		    q->ctype.type != NULL && strcasecmp(q->ctype.type, "text") == 0 &&
-		    q->ctype.subtype != NULL &&
-		    strcasecmp(q->ctype.subtype, "plain") == 0) {
-			p = q;
-			break;
-		}
-	}
-	if (p != NULL && (p->cte == MSG_CTE_7BIT || p->cte == MSG_CTE_8BIT))
-		buf_append(out, im->m->data + p->body_off,
-		    p->body_end - p->body_off);
-}
-
-/* One command line: DISTRIBUTE|REJECT list key, or CONFIRM key. */
-static int
-command_line(struct dist *d, struct inmsg *im, const char *line,
-    struct buf *report, enum dist_fate *fate)
-{
-	char verb[16], a[128], b[128];
-	int n = sscanf(line, " %15s %127s %127s", verb, a, b);
-	const char *key;
-
-	if (n < 2)
-		return 0;
-	/* "Re: DISTRIBUTE ..." when a client replies instead of following the link. */
-	if (strcasecmp(verb, "Re:") == 0 || strcasecmp(verb, "Fwd:") == 0)
-		return command_line(d, im, line + strcspn(line, ":") + 1, report,
-		    fate);
-	if ((strcasecmp(verb, "DISTRIBUTE") == 0 || strcasecmp(verb, "dis") == 0 ||
-	    strcasecmp(verb, "REJECT") == 0 || strcasecmp(verb, "rej") == 0) &&
-	    n == 3)
-		key = b;
-	else if ((strcasecmp(verb, "CONFIRM") == 0 ||
-	    strcasecmp(verb, "con") == 0) && n >= 2)
-		key = a;
-	else
-		return 0;
-	if (!hold_key_valid(key)) {
-		buf_printf(report, "%s: not a key: %s\n", verb, key);
-		return 1;
-	}
-	if (tolower((unsigned char)verb[0]) == 'd')
-		snprintf(verb, sizeof(verb), "DISTRIBUTE");
-	else if (tolower((unsigned char)verb[0]) == 'r')
-		snprintf(verb, sizeof(verb), "REJECT");
-	else
-		snprintf(verb, sizeof(verb), "CONFIRM");
-	*fate = held_command(d, im, verb, key, report);
-	return 1;
-}
-
-/* Mail to the robot address: the commands it holds, and a report. */
-static enum dist_fate
-commands(struct dist *d, struct inmsg *im)
-{
-	struct buf text = BUF_INIT(64 * 1024), report = BUF_INIT(64 * 1024),
-	    out = BUF_INIT(SERVICE_MSG_MAX);
-	enum dist_fate fate = DIST_DONE;
-	const char *to[1] = { im->from };
-	char *save = NULL, *line;
-	int found = 0, lines = 0;
-
-	command_text(im, &text);
-	for (line = strtok_r(text.data, "\n", &save); line != NULL &&
-	    lines < SERVICE_COMMANDS_MAX && fate != DIST_RETRY;
-	    line = strtok_r(NULL, "\n", &save)) {
-		line[strcspn(line, "\r")] = '\0';
-		/* A signature or a quotation ends the commands. */
-		if (strcmp(line, "-- ") == 0 || line[0] == '>')
-			break;
-		lines++;
-		found += command_line(d, im, line, &report, &fate);
-	}
-	if (fate == DIST_RETRY) {
-		buf_free(&text);
-		buf_free(&report);
-		buf_free(&out);
-		return fate;
-	}
-	if (!found) {
-		fate = dist_fail(im, DIST_BAD, "no command Herald carries out "
-		    "yet (the command processor will)");
-		buf_puts(&report, "No command found that this server carries out "
-		    "by mail yet.\n");
-	}
-	if (service_may_reply(d, im) &&
-	    compose_report(d, im, buf_cstr(&report), im->from, &out) == 0 &&
-	    service_send(d, im, "report", "reply", &out, "", to, 1) != STORE_OK)
-		log_warn("the command report is lost: %s", store_error(d->st));
-	buf_free(&text);
-	buf_free(&report);
-	buf_free(&out);
-	return fate;
-}
-
 enum dist_fate
 service_handle(struct dist *d, struct inmsg *im)
 {
@@ -462,16 +371,16 @@ service_handle(struct dist *d, struct inmsg *im)
 		    "reply", route_kind_name(im->route.kind));
 	switch (im->route.kind) {
 	case ROUTE_REQUEST:
+	case ROUTE_ROBOT:
+	case ROUTE_SUBSCRIBE:
+	case ROUTE_UNSUBSCRIBE:
+		return robot_handle(d, im);
 	case ROUTE_OWNER:
 		return service_forward(d, im, "owner");
 	case ROUTE_EDITOR:
 		return service_forward(d, im, "editor");
 	case ROUTE_LISTMASTER:
 		return service_forward(d, im, "listmaster");
-	case ROUTE_ROBOT:
-		if (im->from[0] == '\0')
-			return dist_fail(im, DIST_BAD, "commands without a sender");
-		return commands(d, im);
 	case ROUTE_ROBOT_REQUEST:
 		return dist_fail(im, DIST_BAD, "mail to the robot's -request "
 		    "address: dropped (a loop guard; alias it to the listmasters)");
@@ -479,7 +388,7 @@ service_handle(struct dist *d, struct inmsg *im)
 		return dist_fail(im, DIST_BAD, "a bounce address in the msg "
 		    "spool: its alias must run bouncequeue");
 	default:
-		return dist_fail(im, DIST_BAD, "%s: the command processor will "
-		    "handle these", route_kind_name(im->route.kind));
+		return dist_fail(im, DIST_BAD, "%s: not an address distribute "
+		    "serves", route_kind_name(im->route.kind));
 	}
 }
