@@ -5,7 +5,8 @@
 #
 # For each build directory: every unit test binary (BUILD/test/*_test,
 # cmocka) and every integration script (test/*_test.sh, given BIN=BUILD/bin).
-# Then each fuzz target of build/fuzz runs for FUZZ_SECONDS (default 10).
+# Then each fuzz target of build/fuzz runs for FUZZ_SECONDS (default 4: a regression pass
+# over the seeds and a little more; `make fuzz` is where fuzzing runs long).
 # One throwaway PostgreSQL cluster serves the whole run. The last line is
 # "N passed, N failed, N skipped", counted per test case.
 set -u
@@ -80,10 +81,10 @@ for b in $builds; do
 done
 
 if [ -d build/fuzz ]; then
-	echo "=== fuzz (${FUZZ_SECONDS:-10} s each)"
+	echo "=== fuzz (${FUZZ_SECONDS:-4} s each)"
 	for f in build/fuzz/*_fuzz; do
 		[ -x "$f" ] || continue
-		FUZZ_SECONDS=${FUZZ_SECONDS:-10} sh test/fuzz/run.sh "$f" >"$log" 2>&1
+		FUZZ_SECONDS=${FUZZ_SECONDS:-4} sh test/fuzz/run.sh "$f" >"$log" 2>&1
 		st=$?
 		if [ "$st" -eq 0 ]; then
 			passed=$((passed + 1))
