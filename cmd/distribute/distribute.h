@@ -99,6 +99,16 @@ void		post_identify(struct dist *d, struct inmsg *im);
 enum dist_fate	post_handle(struct dist *d, struct inmsg *im);
 /* dkim when a verified signature aligns with the author's domain, else smtp. */
 enum scenario_auth post_authenticate(struct dist *d, struct inmsg *im);
+/*
+ * The decision of a list's scenario for function (its name is the list's
+ * parameter value): ctx's request fields (sender, email, auth, msg,
+ * spam_status) are the caller's; the list, its domain configuration, the
+ * membership oracle and the search path (family included) are set here.
+ */
+void		dist_scenario(struct dist *d, const struct listreg_entry *le,
+	    const char *list, const char *domain, const char *function,
+	    const char *value, struct scenario_ctx *ctx,
+	    struct scenario_result *res);
 /* The send scenario's decision for im, and what to do with it. */
 enum dist_fate	post_authorize(struct dist *d, struct inmsg *im);
 /* The list of im->route, its id and status; 0, or a fate on failure. */
@@ -153,8 +163,7 @@ enum dist_notice {
 	DN_HELD,		/* held for moderation */
 	DN_AUTH_REQUEST,	/* arg: the key: confirm by CONFIRM key */
 	DN_MODERATE,		/* to the moderators; arg: the key */
-	DN_REJECTED_BY_MODERATOR,
-	DN_COMMAND_REPORT	/* arg: the report's text */
+	DN_REJECTED_BY_MODERATOR
 };
 
 /* service.c */

@@ -176,41 +176,56 @@ post_authenticate(struct dist *d, struct inmsg *im)
 	return auth;
 }
 
-enum dist_fate
-post_authorize(struct dist *d, struct inmsg *im)
+void
+dist_scenario(struct dist *d, const struct listreg_entry *le, const char *list,
+    const char *domain, const char *function, const char *value,
+    struct scenario_ctx *ctx, struct scenario_result *res)
 {
-	const struct listconf *lc = im->le->conf;
 	struct scenario_path path;
 	struct buf store = BUF_INIT(8192), name = BUF_INIT(256),
 	    fdir = BUF_INIT(4096);
-	struct scenario_ctx ctx;
-	struct scenario_result res;
-	const char *family = listconf_str(lc, LC_FAMILY);
-	char fmt[512];
-	enum dist_fate fate;
+	const char *family = listconf_str(le->conf, LC_FAMILY);
 
 	scenario_path_init(&path);
 	if (*family != '\0')
 		buf_printf(&fdir, "%s/%s/%s/%s/scenarios", config_str(d->cf,
-		    CF_LISTS_DIRECTORY), im->route.domain, FAMILY_DIR, family);
-	scenario_name_canonical("send", listconf_str(lc, LC_SEND), &name);
+		    CF_LISTS_DIRECTORY), domain, FAMILY_DIR, family);
+	scenario_name_canonical(function, value, &name);
+	ctx->listname = list;
+	ctx->domain = domain;
+	ctx->conf = le->domain_config;
+	ctx->list = le->conf;
+	ctx->members = scenario_store_members(d->ss);
+	ctx->path = &path;
+	scenario_store_reset(d->ss);
+	if (scenario_path_std(&path, &store, d->cf, domain, list,
+	    fdir.len ? buf_cstr(&fdir) : NULL) != 0)
+		scenario_decide(NULL, function, buf_cstr(&name), ctx, res);
+	else
+		scenario_decide(&path, function, buf_cstr(&name), ctx, res);
+	ctx->path = NULL;
+	buf_free(&store);
+	buf_free(&name);
+	buf_free(&fdir);
+}
+
+enum dist_fate
+post_authorize(struct dist *d, struct inmsg *im)
+{
+	const struct listconf *lc = im->le->conf;
+	struct buf name = BUF_INIT(256);
+	struct scenario_ctx ctx;
+	struct scenario_result res;
+	char fmt[512];
+	enum dist_fate fate;
+
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sender = im->from;
-	ctx.listname = im->route.list;
-	ctx.domain = im->route.domain;
 	ctx.auth = im->auth;
 	ctx.msg = im->m;
 	ctx.spam_status = im->spam;
-	ctx.conf = im->le->domain_config;
-	ctx.list = lc;
-	ctx.members = scenario_store_members(d->ss);
-	ctx.path = &path;
-	scenario_store_reset(d->ss);
-	if (scenario_path_std(&path, &store, d->cf, im->route.domain,
-	    im->route.list, fdir.len ? buf_cstr(&fdir) : NULL) != 0)
-		scenario_decide(NULL, "send", buf_cstr(&name), &ctx, &res);
-	else
-		scenario_decide(&path, "send", buf_cstr(&name), &ctx, &res);
+	dist_scenario(d, im->le, im->route.list, im->route.domain, "send",
+	    listconf_str(lc, LC_SEND), &ctx, &res);
 	scenario_result_format(&res, &name);
 	snprintf(fmt, sizeof(fmt), "%s", buf_cstr(&name));
 	log_info("send.%s: %s (%s) for %s", listconf_str(lc, LC_SEND), fmt,
@@ -241,9 +256,7 @@ post_authorize(struct dist *d, struct inmsg *im)
 		    listconf_str(lc, LC_SEND), res.origin);
 		break;
 	}
-	buf_free(&store);
 	buf_free(&name);
-	buf_free(&fdir);
 	return fate;
 }
 

@@ -24,7 +24,6 @@
 
 #include "autoreply.h"
 #include "catalog.h"
-#include "family.h"
 #include "log.h"
 #include "notice.h"
 #include "replyrate.h"
@@ -300,39 +299,17 @@ robot_scenario(struct robot_run *r, const struct robot_list *l,
     struct scenario_result *res)
 {
 	struct scenario_ctx ctx;
-	struct scenario_path path;
-	struct buf store = BUF_INIT(8192), name = BUF_INIT(256),
-	    fdir = BUF_INIT(4096);
-	const char *family = listconf_str(l->lc, LC_FAMILY);
 
-	scenario_path_init(&path);
-	if (*family != '\0')
-		buf_printf(&fdir, "%s/%s/%s/%s/scenarios", config_str(r->d->cf,
-		    CF_LISTS_DIRECTORY), r->domain, FAMILY_DIR, family);
-	scenario_name_canonical(function, listconf_str(l->lc, param), &name);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sender = r->sender;
 	ctx.email = email;
-	ctx.listname = l->rl.name;
-	ctx.domain = r->domain;
 	ctx.auth = r->auth;
 	ctx.msg = r->im->m;
 	ctx.spam_status = r->im->spam;
-	ctx.conf = l->le->domain_config;
-	ctx.list = l->lc;
-	ctx.members = scenario_store_members(r->d->ss);
-	ctx.path = &path;
-	scenario_store_reset(r->d->ss);
-	if (scenario_path_std(&path, &store, r->d->cf, r->domain, l->rl.name,
-	    fdir.len ? buf_cstr(&fdir) : NULL) != 0)
-		scenario_decide(NULL, function, buf_cstr(&name), &ctx, res);
-	else
-		scenario_decide(&path, function, buf_cstr(&name), &ctx, res);
+	dist_scenario(r->d, l->le, l->rl.name, r->domain, function,
+	    listconf_str(l->lc, param), &ctx, res);
 	log_info("%s.%s: %s (%s) for %s", function, listconf_str(l->lc, param),
 	    scenario_action_name(res->action), res->origin, r->sender);
-	buf_free(&store);
-	buf_free(&name);
-	buf_free(&fdir);
 }
 
 void

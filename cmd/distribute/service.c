@@ -182,30 +182,6 @@ notice_ctx_of(struct dist *d, const struct inmsg *im, struct notice_ctx *nc)
 	nc->list = im->route.list[0] ? im->route.list : NULL;
 }
 
-/* The report of the commands of a message, a plain reply from the robot. */
-static int
-compose_report(struct dist *d, const struct inmsg *im, const char *text,
-    const char *to, struct buf *out)
-{
-	char date[64], id[512];
-	time_t now = time(NULL);
-	struct tm tm;
-	struct buf rnd = BUF_INIT(64);
-
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	buf_printf(&rnd, "%lx", (unsigned long)now);
-	snprintf(id, sizeof(id), "%s.%ld.report@%s", buf_cstr(&rnd),
-	    (long)random(), im->route.domain);
-	buf_free(&rnd);
-	return buf_printf(out, "From: %s@%s\nTo: %s\nSubject: Results of your "
-	    "commands\nDate: %s\nMessage-ID: <%s>\nMIME-Version: 1.0\n"
-	    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: "
-	    "8bit\nAuto-Submitted: auto-replied\nX-Loop: %s@%s\n\n%s",
-	    config_str(d->cf, CF_ROBOT_LOCALPART), im->route.domain, to, date,
-	    id, config_str(d->cf, CF_ROBOT_LOCALPART), im->route.domain, text);
-}
-
 int
 service_compose(struct dist *d, const struct inmsg *im, enum dist_notice kind,
     const char *arg, const char *to, struct buf *out)
@@ -230,9 +206,6 @@ service_compose(struct dist *d, const struct inmsg *im, enum dist_notice kind,
 		m.key = arg;
 		m.is_spam = im->is_spam;
 		rc = notice_moderate(&nc, &m, out, &why);
-		break;
-	case DN_COMMAND_REPORT:
-		rc = compose_report(d, im, arg, to, out);
 		break;
 	case DN_AUTH_REQUEST:
 		buf_printf(&cmd, "CONFIRM %s", arg);
