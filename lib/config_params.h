@@ -63,6 +63,8 @@ CONFIG_PARAM(DKIM_SELECTOR, "dkim_selector", STRING, "", 0, 0, NULL,
     "the site's DKIM selector (s=)")
 CONFIG_PARAM(DKIM_SIGNER_DOMAIN, "dkim_signer_domain", STRING, "", 0, 0, NULL,
     "the site's DKIM signing domain (d=; default: the list's domain)")
+CONFIG_PARAM(DKIM_ADD_SIGNATURE_TO, "dkim_add_signature_to", ENUM, "robot,list", 0, 0, "robot,list|list,robot|robot|list|none",
+    "which service mail is DKIM-signed when dkim_feature is on: the robot's, the lists' (replies, notices, forwards), both or none")
 CONFIG_PARAM(DKIM_REMOVE_INCOMING, "dkim_remove_incoming", ENUM, "broken", 0, 0, "never|broken|always",
     "incoming DKIM signatures: kept, removed when Herald's changes break them, or always removed")
 CONFIG_PARAM(DMARC_PROTECTION_MODE, "dmarc_protection_mode", STRING, "", 0, 0, NULL,

@@ -147,6 +147,7 @@ post() {
 		printf 'Date: Sun, 22 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n'
 		printf 'Content-Type: text/plain; charset=us-ascii\n\n'
 		printf 'A line for the members of %s.\n' "$2"
+		[ -z "${POST_BODY:-}" ] || cat "$POST_BODY"
 	} | "$BIN/queue" -c "$1" -f alice@example.org "$2@$D" || return 1
 	"$BIN/distribute" -1 -c "$1" 2>>"$T/distribute.err"
 }
@@ -317,6 +318,14 @@ if [ "$DKIM" -eq 1 ]; then
 			fi
 		done
 		eq "dkim: opendkim verifies every copy (personal ones signed again)" "$good $personal" "5 4"
+		# a signed message is not bounded by the signature's own size
+		awk 'BEGIN { for (i = 0; i < 2000; i++) printf "line %04d of a long post, over 64 KiB in all\n", i }' > "$T/long"
+		MID=long.$$@example.org
+		POST_BODY=$T/long check "dkim: a 90 KiB post distributed" post "$T/c3.yaml" oc "$MID"
+		bulk1 "$T/c3.yaml"
+		eq "dkim: the long post's copies" "$(bs_split "$DUMP" "$T/long.d" "<$MID>")" 5
+		eq "dkim: opendkim verifies the long post" \
+		    "$(opendkim -x "$T/dkim/opendkim.conf" -t "$T/long.d/1.eml" 2>&1 | grep -c "verification (s=t1, d=$D, .*) succeeded")" 1
 	else
 		echo "skip - no opendkim: the copies are not verified"
 	fi

@@ -236,6 +236,48 @@ has "forged: and it is a confirmation" victim@example.org "^Subject: CONFIRM "
 eq "forged: the forger gets nothing" "$(count_to forger@evil.example)" 0
 eq "forged: no member" "$(member team victim@example.org)" 0
 
+# -- replies are DKIM-signed like list mail (dkim_add_signature_to)
+# signed ADDR: "V of N": of the N messages ADDR got in the last step, opendkim verifies V
+signed() {
+	rm -rf "$T/split"
+	bs_split "$T/got" "$T/split" '*' >/dev/null
+	v=0 all=0
+	for f in "$T"/split/*.eml; do
+		[ -f "$f" ] && grep -q " $1\$" "${f%.eml}.rcpt" || continue
+		all=$((all + 1))
+		if opendkim -x "$T/dkim/opendkim.conf" -t "$f" 2>&1 |
+		    grep -q "verification (s=k1, d=$D, .*) succeeded"; then
+			v=$((v + 1))
+		else
+			echo "# $1: $(opendkim -x "$T/dkim/opendkim.conf" -t "$f" 2>&1)"
+		fi
+	done
+	echo "$v of $all"
+}
+mkdir -p "$T/dkim"
+if command -v opendkim >/dev/null 2>&1 &&
+    openssl genrsa -out "$T/dkim/k1.private" 2048 >/dev/null 2>&1; then
+	pub=$(openssl rsa -in "$T/dkim/k1.private" -pubout 2>/dev/null | grep -v '^-----' | tr -d '\n')
+	printf 'k1._domainkey.%s v=DKIM1; k=rsa; p=%s\n' "$D" "$pub" > "$T/dkim/keys"
+	printf 'Mode v\nSyslog no\nTestPublicKeys %s\n' "$T/dkim/keys" > "$T/dkim/opendkim.conf"
+	keys="dkim_feature: on|dkim_private_key_path: $T/dkim/k1.private|dkim_selector: k1"
+	IFS='|'; set -- $keys; unset IFS
+	site never "$@"
+	send jo@example.org "$ROBOT" "HELP"
+	eq "dkim: the robot's reply verifies" "$(signed jo@example.org)" "1 of 1"
+	send jo@example.org "team-request@$D" "subscribe"
+	eq "dkim: the list's welcome and report verify" "$(signed jo@example.org)" "2 of 2"
+	send jo@example.org "team-request@$D" "Hello owners"
+	eq "dkim: the forward to the owners verifies" "$(signed boss@example.org)" "1 of 1"
+	site never "$@" "dkim_add_signature_to: list"
+	send jo@example.org "$ROBOT" "HELP"
+	eq "dkim: add_signature_to list: the robot's reply goes unsigned" \
+	    "$(mail_to jo@example.org | grep -ci '^DKIM-Signature:')" 0
+	site never "$@"
+else
+	echo "skip - no opendkim or openssl: the replies' signatures are not checked"
+fi
+
 if [ -s "$T/distribute.err" ] && grep -q 'AddressSanitizer\|runtime error' "$T/distribute.err"; then
 	not_ok "no sanitizer report"; sed 's/^/# /' "$T/distribute.err" | head -40
 fi

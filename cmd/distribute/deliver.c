@@ -83,36 +83,13 @@ dkim_applies(const struct inmsg *im, const struct listconf *lc)
 	return 0;
 }
 
-struct signing {
-	const char	*key, *domain, *selector, *identity;
-};
-
 /* The list's DKIM parameters, else the site's; 0 if signing is off or incomplete. */
 static int
 dkim_params(struct dist *d, const struct inmsg *im, struct signing *sg)
 {
-	const struct listconf *lc = im->le->conf;
-
-	if (!config_bool(d->cf, CF_DKIM_FEATURE) || !dkim_applies(im, lc))
+	if (!config_bool(d->cf, CF_DKIM_FEATURE) || !dkim_applies(im, im->le->conf))
 		return 0;
-	sg->key = listconf_str(lc, LC_DKIM_PARAMETERS_PRIVATE_KEY_PATH);
-	if (*sg->key == '\0')
-		sg->key = config_str(d->cf, CF_DKIM_PRIVATE_KEY_PATH);
-	sg->selector = listconf_str(lc, LC_DKIM_PARAMETERS_SELECTOR);
-	if (*sg->selector == '\0')
-		sg->selector = config_str(d->cf, CF_DKIM_SELECTOR);
-	sg->domain = listconf_str(lc, LC_DKIM_PARAMETERS_SIGNER_DOMAIN);
-	if (*sg->domain == '\0')
-		sg->domain = config_str(d->cf, CF_DKIM_SIGNER_DOMAIN);
-	if (*sg->domain == '\0')
-		sg->domain = im->route.domain;
-	sg->identity = listconf_str(lc, LC_DKIM_PARAMETERS_SIGNER_IDENTITY);
-	/* Sympa skips signing silently when a part is missing; we say so. */
-	if (*sg->key == '\0' || *sg->selector == '\0') {
-		log_warn("dkim: no key or selector for the list: not signed");
-		return 0;
-	}
-	return 1;
+	return dist_signing(d, im->le->conf, im->route.domain, sg);
 }
 
 /*
@@ -329,8 +306,7 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 {
 	const struct listconf *lc = im->le->conf;
 	struct transform_list tl;
-	struct buf robot = BUF_INIT(512), err = BUF_INIT(1024),
-	    sig = BUF_INIT(64 * 1024);
+	struct buf robot = BUF_INIT(512), err = BUF_INIT(1024);
 	struct msgedit *e;
 	struct signing sg;
 	enum dist_fate rc = DIST_BAD;
@@ -381,24 +357,12 @@ transform(struct dist *d, struct inmsg *im, unsigned long seq,
 			goto fail;
 	}
 	if (dkim_params(d, im, &sg)) {
-		struct dkim_sign_conf sc = { sg.key, sg.domain, sg.selector,
-		    sg.identity, 0 };
-		struct dkim_signer *s = dkim_signer_new(&sc, &err);
-
-		if (s == NULL || dkim_signer_sign(s, out->data, out->len, &sig,
-		    &err) == -1) {
+		if (dist_sign(&sg, out, &err) == -1) {
 			/* A key problem is the site's: hold the mail, say why. */
-			dkim_signer_free(s);
 			rc = dist_fail(im, DIST_RETRY, "dkim: %s", buf_cstr(&err));
 			goto out;
 		}
-		dkim_signer_free(s);
 		*signer = sg;
-		/* The signature goes first; it covers what follows. */
-		if (buf_append(&sig, out->data, out->len) == -1)
-			goto fail;
-		buf_reset(out);
-		buf_append(out, sig.data, sig.len);
 	}
 	rc = DIST_DONE;
 	goto out;
@@ -408,7 +372,6 @@ out:
 	msgedit_free(e);
 	buf_free(&robot);
 	buf_free(&err);
-	buf_free(&sig);
 	return rc;
 }
 

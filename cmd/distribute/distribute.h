@@ -7,6 +7,7 @@
  * post.c	a message to a list address: checks, spam, the send scenario
  * deliver.c	an accepted post: transformations, archive copy, DKIM, the
  *		bulk job written in one transaction
+ * sign.c	the DKIM key of a list or the site, and the signature
  * held.c	moderation and confirmation: holding, keys, DISTRIBUTE,
  *		REJECT, CONFIRM
  * service.c	the other addresses (-editor, -owner, listmaster) and the
@@ -34,6 +35,7 @@
 #define DIST_ADDR_MAX	256	/* an address we keep */
 
 struct catalog;
+struct listconf;
 struct dkim_verifier;
 struct dmarc_resolver;
 struct event_base;
@@ -153,6 +155,20 @@ enum held_outcome held_command(struct dist *d, struct robot_run *r,
 /* robot.c: run a held command message that its CONFIRM released. */
 enum dist_fate	robot_release(struct robot_run *r, struct inmsg *held,
 	    const struct hold *h);
+
+/* sign.c: who signs (key NULL: nobody), as bulk needs it to sign again. */
+struct signing {
+	const char	*key, *domain, *selector, *identity;
+};
+/*
+ * The list's DKIM parameters (lc NULL: the site's alone), domain the d=
+ * when none is set; 0, with sg cleared, when a key or selector is missing.
+ */
+int		dist_signing(struct dist *d, const struct listconf *lc,
+	    const char *domain, struct signing *sg);
+/* Put a DKIM-Signature made with sg in front of msg. 0, or -1 with err. */
+int		dist_sign(const struct signing *sg, struct buf *msg,
+	    struct buf *err);
 
 /* The notices distribute sends (service.c composes them). */
 enum dist_notice {

@@ -243,16 +243,54 @@ service_compose(struct dist *d, const struct inmsg *im, enum dist_notice kind,
 	return rc;
 }
 
+/*
+ * Whether the service mail about im is signed (dkim_add_signature_to):
+ * a list's with the list's key, the robot's with the site's.
+ */
+static int
+service_signing(struct dist *d, const struct inmsg *im, struct signing *sg)
+{
+	const char *to = config_str(d->cf, CF_DKIM_ADD_SIGNATURE_TO);
+	int of_list = im->le != NULL && im->list_id[0] != '\0';
+
+	if (!config_bool(d->cf, CF_DKIM_FEATURE) ||
+	    strstr(to, of_list ? "list" : "robot") == NULL)
+		return 0;
+	return dist_signing(d, of_list ? im->le->conf : NULL,
+	    im->route.domain, sg);
+}
+
+/* A reply is worth more than its signature: a failure is only logged. */
+static int
+sign_or_say(const struct signing *sg, struct buf *msg, const struct inmsg *im)
+{
+	struct buf err = BUF_INIT(1024);
+	int ok = dist_sign(sg, msg, &err) == 0;
+
+	if (!ok)
+		log_warn("dkim: %s: the service mail about %s goes unsigned",
+		    buf_cstr(&err), im->id);
+	buf_free(&err);
+	return ok;
+}
+
 int
 service_send(struct dist *d, struct inmsg *im, const char *suffix,
     const char *kind, const struct buf *message, const char *return_path,
     const char *const *rcpts, size_t n)
 {
-	struct buf jid = BUF_INIT(512);
+	struct buf jid = BUF_INIT(512), signed_copy = BUF_INIT(message->max);
 	struct packet_job job;
 	struct packet_outcome oc;
+	struct signing sg;
 	int rc;
 
+	if (service_signing(d, im, &sg) &&
+	    buf_append(&signed_copy, message->data, message->len) == 0 &&
+	    sign_or_say(&sg, &signed_copy, im))
+		message = &signed_copy;
+	else
+		memset(&sg, 0, sizeof(sg));
 	buf_printf(&jid, "%s/%s", im->id, suffix);
 	memset(&job, 0, sizeof(job));
 	job.spool_id = buf_cstr(&jid);
@@ -264,8 +302,14 @@ service_send(struct dist *d, struct inmsg *im, const char *suffix,
 	job.message_len = message->len;
 	job.return_path = return_path;
 	job.priority = 1;
+	job.dkim_sign = sg.key != NULL;
+	job.dkim_domain = sg.domain;
+	job.dkim_selector = sg.selector;
+	job.dkim_key_path = sg.key;
+	job.dkim_identity = sg.identity;
 	rc = packet_job_create_to(d->st, &job, rcpts, n, &d->limits, &oc);
 	buf_free(&jid);
+	buf_free(&signed_copy);
 	return rc;
 }
 

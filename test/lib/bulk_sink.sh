@@ -179,13 +179,13 @@ bs_txns() {
 }
 
 # bs_split DUMP DIR MESSAGE-ID: each dumped message with that Message-ID
-# (with its angle brackets) as DIR/N.eml, without the sink's own header,
+# (with its angle brackets; "*" for any) as DIR/N.eml, without the sink's own header,
 # and its recipients in DIR/N.rcpt; prints how many.
 bs_split() {
 	mkdir -p "$2" || return 1
 	awk -v dir="$2" -v want="$3" '
 	function flush(    i, f) {
-		if (nl > 0 && mid == want) {
+		if (nl > 0 && (want == "*" || mid == want)) {
 			k++
 			f = dir "/" k ".eml"
 			for (i = 1; i <= nl; i++)
