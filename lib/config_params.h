@@ -78,7 +78,7 @@ CONFIG_PARAM(ONECLICK_LISTEN, "oneclick_listen", HOSTPORT, "127.0.0.1:8025", 0, 
 CONFIG_PARAM(ONECLICK_DAYS, "oneclick_days", INT, "60", 1, 3650, NULL,
     "days a one-click unsubscribe URL stays valid")
 CONFIG_PARAM(MSGID_DAYS, "msgid_days", INT, "30", 1, 3650, NULL,
-    "days a distributed Message-ID is remembered per list, against redistribution")
+    "days a Message-ID is remembered, so that a list distributes it and the robot carries it out once")
 CONFIG_PARAM(KEY_DAYS, "key_days", INT, "14", 1, 365, NULL,
     "days a moderation or confirmation key stays valid")
 CONFIG_PARAM(LANG, "lang", STRING, "en", 0, 0, NULL,
@@ -139,4 +139,4 @@ CONFIG_PARAM(TASK_PROCESS_BOUNCERS, "task_process_bouncers", STRING, "0 4 * * 1"
 CONFIG_PARAM(TASK_EXPIRE_BOUNCE, "task_expire_bounce", STRING, "30 3 * * *", 0, 0, NULL,
     "when expire_bounce runs (cron fields; \"off\": never)")
 CONFIG_PARAM(TASK_PURGE_KEYS, "task_purge_keys", STRING, "17 * * * *", 0, 0, NULL,
-    "when purge_keys runs: expired moderation and confirmation keys, requests and reply counts (cron fields; \"off\": never)")
+    "when purge_keys runs: expired moderation and confirmation keys, requests, reply counts and Message-IDs (cron fields; \"off\": never)")

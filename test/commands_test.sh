@@ -83,14 +83,15 @@ H member add team member@example.org
 n=0
 # send FROM TO SUBJECT [BODY-LINES...]: one message through queue, then
 # distribute and bulk one pass each; what reached the sink is in $T/got.
-# ENV_FROM overrides the envelope sender, EXTRA adds a header line.
+# ENV_FROM overrides the envelope sender, EXTRA adds a header line, MSGID
+# sets the Message-ID.
 send() {
 	s_from=$1 s_to=$2 s_subj=$3
 	shift 3
 	n=$((n + 1))
 	{
 		printf 'From: %s\nTo: %s\nSubject: %s\n' "$s_from" "$s_to" "$s_subj"
-		printf 'Message-ID: <c%s.%s@example.org>\n' "$n" "$$"
+		printf 'Message-ID: <%s>\n' "${MSGID:-c$n.$$@example.org}"
 		printf 'Date: Sun, 22 Nov 2026 10:00:00 +0000\n'
 		[ -n "${EXTRA:-}" ] && printf '%s\n' "$EXTRA"
 		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n'
@@ -207,6 +208,19 @@ eq "auto-reply to -request: no member" "$(member team gina@example.org)" 0
 eq "auto-reply to -request: no reply" "$(count_to gina@example.org)" 0
 ENV_FROM="" send MAILER-DAEMON@example.org "$ROBOT" "Undelivered" "SUB team"
 eq "bounce: no mail at all" "$(bs_rcpt_count "$T/got")" 0
+
+# -- a command message taken twice is carried out once
+MSGID=twice.$$@example.org send kim@example.org "$ROBOT" "" "SUB team"
+eq "twice: the first is carried out (welcome and report)" "$(member team kim@example.org) $(count_to kim@example.org)" "1 2"
+H member del team kim@example.org
+MSGID=twice.$$@example.org send kim@example.org "team-subscribe@$D" ""
+eq "twice: the second, to another address of the robot, is not" \
+    "$(member team kim@example.org) $(count_to kim@example.org)" "0 0"
+check "twice: it is kept in bad/ with the reason" \
+    grep -rq "Message-ID <twice.$$@example.org> already taken" "$T/spool/bad/new"
+MSGID=twice.$$@example.org send member@example.org "team@$D" "Hello team" "A post."
+eq "twice: a post with that Message-ID is distributed all the same" \
+    "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = 'twice.$$@example.org' AND kind = 'post'")" 1
 
 # -- the reply limit: 3 per window, the listmasters told once
 site never "loop_command_max: 3"

@@ -358,6 +358,13 @@ replies() {
 	sql "INSERT INTO command_replies (address, window_start, count)
 	    VALUES ('$1', now() - interval '$2', 3)" >/dev/null
 }
+# ids KIND AGO: a post's and a command message's Message-ID first seen AGO
+ids() {
+	sql "INSERT INTO seen_message_ids (list_id, message_id, first_seen)
+	    VALUES ($LID, '$1@example.net', now() - interval '$2');
+	    INSERT INTO seen_command_ids (domain, message_id, first_seen)
+	    VALUES ('example.net', '$1@example.net', now() - interval '$2')" >/dev/null
+}
 K1=0123456789abcdef0123456789abcdef
 K2=fedcba9876543210fedcba9876543210
 K3=00000000000000000000000000000001
@@ -370,8 +377,12 @@ request $K4 waits@example.net '13 days'
 # (with the default of 3600 s both would stay).
 replies ended@example.net '30 minutes'
 replies counting@example.net '5 minutes'
+# Message-IDs are kept a day in purge.yaml (the default is 30).
+ids old '25 hours'
+ids new '23 hours'
 site "$T/purge.yaml" 'task_eval_bouncers: "off"' 'task_expire_bounce: "off"' \
-    'task_process_bouncers: "off"' 'loop_command_sampling_delay: 600'
+    'task_process_bouncers: "off"' 'loop_command_sampling_delay: 600' \
+    'msgid_days: 1'
 # Its default schedule, 17 * * * *.
 grep -v '^task_purge_keys:' "$T/purge.yaml" > "$T/purge.tmp" && mv "$T/purge.tmp" "$T/purge.yaml"
 before=$(nruns)
@@ -380,11 +391,14 @@ eq "purge_keys: exit 0" "$RC" 0
 eq "purge_keys ran for 05:17 (its default schedule), alone" \
     "$(runs purge_keys) $(($(nruns) - before))" "2026-12-20 05:17:00 done 1"
 eq "purge_keys' detail" "$(sql "SELECT detail FROM task_runs WHERE task = 'purge_keys'")" \
-    "1 held keys, 1 requests, 1 reply counters purged"
-check "the detail is logged" grep -q 'the run of 2026-12-20 05:17:00 UTC is done: 1 held keys, 1 requests, 1 reply counters purged' "$T/tm.err"
+    "1 held keys, 1 requests, 1 reply counters, 1 post Message-IDs, 1 command Message-IDs purged"
+check "the detail is logged" grep -q 'the run of 2026-12-20 05:17:00 UTC is done: 1 held keys, 1 requests, 1 reply counters, 1 post Message-IDs, 1 command Message-IDs purged' "$T/tm.err"
 eq "the unexpired held key stays" "$(sql "SELECT string_agg(key, ',') FROM held_messages")" "$K2"
 eq "the unexpired request stays" "$(sql "SELECT string_agg(key || ' ' || email, ',') FROM requests")" "$K4 waits@example.net"
 eq "the counter of an open window stays" "$(sql "SELECT string_agg(address, ',') FROM command_replies")" "counting@example.net"
+eq "the Message-IDs of the last day stay" \
+    "$(sql "SELECT string_agg(message_id, ',') FROM seen_message_ids") $(sql "SELECT string_agg(message_id, ',') FROM seen_command_ids")" \
+    "new@example.net new@example.net"
 at '2026-12-20 06:16:59' -1 -c "$T/purge.yaml"
 eq "06:16:59: no new run" "$(($(nruns) - before))" 1
 
@@ -401,7 +415,7 @@ at '2026-12-20 06:17:30' -1 -c "$T/purge.yaml"
 eq "a purge fails: exit 70" "$RC" 70
 eq "recorded failed, with the purge and the reason" \
     "$(sql "SELECT state || ' ' || detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 06:17+00'")" \
-    "failed ? held keys, 1 requests, 1 reply counters purged; held keys: htm: refused"
+    "failed ? held keys, 1 requests, 1 reply counters, 0 post Message-IDs, 0 command Message-IDs purged; held keys: htm: refused"
 eq "the others purged all the same" \
     "$(sql "SELECT count(*) FROM held_messages") $(sql "SELECT count(*) FROM requests") $(sql "SELECT count(*) FROM command_replies")" \
     "2 1 1"
@@ -414,16 +428,16 @@ sql "CREATE OR REPLACE FUNCTION htm_refuse() RETURNS trigger LANGUAGE plpgsql AS
 at '2026-12-20 07:17:30' -1 -v -c "$T/purge.yaml"
 eq "a temporary error: exit 75" "$RC" 75
 eq "the slot given back" "$(sql "SELECT count(*) FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:17+00'")" 0
-check "the run to retry is logged" grep -q 'the run of 2026-12-20 07:17:00 UTC is to retry: ? held keys, ? requests, ? reply counters purged; stopped at held keys: htm: busy' "$T/tm.err"
+check "the run to retry is logged" grep -q 'the run of 2026-12-20 07:17:00 UTC is to retry: ? held keys, ? requests, ? reply counters, ? post Message-IDs, ? command Message-IDs purged; stopped at held keys: htm: busy' "$T/tm.err"
 eq "nothing after it purged" "$(sql "SELECT count(*) FROM requests")" 2
 sql "DROP TRIGGER htm_refuse ON held_messages" >/dev/null
 at '2026-12-20 07:18:00' -1 -c "$T/purge.yaml"
 eq "the next pass runs the slot" \
     "$RC $(sql "SELECT state || ' ' || detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:17+00'")" \
-    "0 done 1 held keys, 1 requests, 0 reply counters purged"
+    "0 done 1 held keys, 1 requests, 0 reply counters, 0 post Message-IDs, 0 command Message-IDs purged"
 at '2026-12-20 07:18:00' -r purge_keys -c "$T/purge.yaml"
 eq "-r purge_keys: nothing left" \
     "$(sql "SELECT detail FROM task_runs WHERE task = 'purge_keys' AND scheduled_for = '2026-12-20 07:18+00'")" \
-    "manual: 0 held keys, 0 requests, 0 reply counters purged"
+    "manual: 0 held keys, 0 requests, 0 reply counters, 0 post Message-IDs, 0 command Message-IDs purged"
 
 [ $nfail -eq 0 ]

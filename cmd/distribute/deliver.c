@@ -32,6 +32,7 @@
 #include "log.h"
 #include "msgedit.h"
 #include "packet.h"
+#include "seen.h"
 #include "transform.h"
 
 #define DELIVER_MAX_OUT	(256u * 1024 * 1024)
@@ -40,9 +41,6 @@ static const char sequence_sql[] =
     "INSERT INTO list_sequences (list_id, posts) VALUES ($1, 1)"
     " ON CONFLICT (list_id) DO UPDATE SET posts = list_sequences.posts + 1"
     " RETURNING posts";
-static const char seen_insert_sql[] =
-    "INSERT INTO seen_message_ids (list_id, message_id) VALUES ($1, $2)"
-    " ON CONFLICT DO NOTHING";
 
 /* Write bytes as a new entry of spool s, with im's envelope. */
 static int
@@ -423,7 +421,7 @@ deliver_post(struct dist *d, struct inmsg *im)
 	unsigned long seq = 0;
 	enum dist_fate fate;
 	struct signing signer;
-	const char *p[2], *tracking;
+	const char *tracking;
 	int rc;
 
 	if ((rc = store_begin(d->st)) != STORE_OK ||
@@ -463,10 +461,9 @@ deliver_post(struct dist *d, struct inmsg *im)
 	job.merge_nonce = nonce.len > 0 ? buf_cstr(&nonce) : NULL;
 	job.tracking = tracking;
 	rc = packet_job_create(d->st, &job, &d->limits, &oc);
-	p[0] = im->list_id;
-	p[1] = im->message_id;
 	if (rc == STORE_OK && !oc.already)
-		rc = store_cmd(d->st, seen_insert_sql, 2, p, NULL);
+		rc = seen_record(d->st, SEEN_POST, im->list_id,
+		    im->message_id);
 	if (rc == STORE_OK && released != NULL)
 		rc = hold_delete(d->st, released->key);
 	if (rc == STORE_OK && oc.digest > 0 && !oc.already &&

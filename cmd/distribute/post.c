@@ -17,11 +17,10 @@
 #include "family.h"
 #include "listconf.h"
 #include "log.h"
+#include "seen.h"
 
 static const char list_sql[] =
     "SELECT id, status FROM lists WHERE name = $1 AND domain = $2";
-static const char seen_sql[] =
-    "SELECT 1 FROM seen_message_ids WHERE list_id = $1 AND message_id = $2";
 
 /* The Message-ID without its angle brackets, bounded. */
 static void
@@ -135,23 +134,6 @@ post_find_list(struct dist *d, struct inmsg *im, enum dist_fate *f)
 		return -1;
 	}
 	return 0;
-}
-
-/* Whether the list has already distributed this Message-ID. */
-static int
-seen_before(struct dist *d, struct inmsg *im, int *seen)
-{
-	const char *p[2] = { im->list_id, im->message_id };
-	PGresult *r;
-	int rc;
-
-	*seen = 0;
-	rc = store_query_prepared(d->st, "distribute_seen", seen_sql, 2, p, &r);
-	if (rc != STORE_OK)
-		return rc;
-	*seen = PQntuples(r) > 0;
-	PQclear(r);
-	return STORE_OK;
 }
 
 /* A verified DKIM signature of the author's domain authenticates. */
@@ -283,7 +265,8 @@ post_handle(struct dist *d, struct inmsg *im)
 		return fate;
 	if (service_is_loop(d, im, &why))
 		return dist_fail(im, DIST_BAD, "loop or automaton: %s", why);
-	if ((rc = seen_before(d, im, &seen)) != STORE_OK)
+	if ((rc = seen_check(d->st, SEEN_POST, im->list_id, im->message_id,
+	    &seen)) != STORE_OK)
 		return dist_store_fail(d, im, rc, "Message-ID lookup");
 	if (seen)
 		return dist_fail(im, DIST_BAD, "Message-ID <%s> already "

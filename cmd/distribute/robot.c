@@ -27,6 +27,7 @@
 #include "log.h"
 #include "notice.h"
 #include "replyrate.h"
+#include "seen.h"
 #include "robot.h"
 
 #define ROBOT_MSG_MAX		(4u * 1024 * 1024)	/* one reply */
@@ -696,7 +697,7 @@ robot_handle(struct dist *d, struct inmsg *im)
 	struct robot_run r;
 	enum dist_fate f = DIST_DONE;
 	const char *why = NULL;
-	int rc;
+	int rc, seen;
 
 	if (im->from[0] == '\0')
 		return dist_fail(im, DIST_BAD, "commands without a sender");
@@ -716,6 +717,16 @@ robot_handle(struct dist *d, struct inmsg *im)
 		return dist_fail(im, DIST_BAD, "commands from an automaton or a "
 		    "loop (%s): ignored", why);
 	}
+	if ((rc = seen_check(d->st, SEEN_COMMAND, im->route.domain,
+	    im->message_id, &seen)) != STORE_OK) {
+		command_set_free(&set);
+		return dist_store_fail(d, im, rc, "Message-ID lookup");
+	}
+	if (seen) {
+		command_set_free(&set);
+		return dist_fail(im, DIST_BAD, "commands: Message-ID <%s> "
+		    "already taken: ignored", im->message_id);
+	}
 	robot_run_init(&r, d, im);
 	r.auth = post_authenticate(d, im);
 	if ((rc = robot_must_confirm(&r, &set)) < 0)
@@ -734,6 +745,11 @@ robot_handle(struct dist *d, struct inmsg *im)
 		f = r.retry ? DIST_RETRY : set.none_found ? dist_fail(im,
 		    DIST_BAD, "no command found") : DIST_DONE;
 	}
+	/* Remembered once taken, whatever came of it; a retry is not taken. */
+	if (f != DIST_RETRY && (rc = seen_record(d->st, SEEN_COMMAND,
+	    im->route.domain, im->message_id)) != STORE_OK)
+		log_warn("Message-ID <%s> not remembered: %s", im->message_id,
+		    store_error(d->st));
 	log_info("commands from %s (%s): %zu, %s", im->from,
 	    scenario_auth_name(r.auth), set.n, f == DIST_DONE ? "done" :
 	    f == DIST_KEPT ? "held for the sender's confirmation" :

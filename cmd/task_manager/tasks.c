@@ -1,8 +1,8 @@
 /*
  * tasks.c - the tasks: the bounce score, the levels' actions, the expiry
  * of bounce data (lib/bouncescore.h does the work; this is where the
- * configuration meets it), and the purge of expired keys (lib/hold.h,
- * lib/request.h, lib/replyrate.h).
+ * configuration meets it), and the purge of expired keys and old
+ * Message-IDs (lib/hold.h, lib/request.h, lib/replyrate.h, lib/seen.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "replyrate.h"
 #include "request.h"
+#include "seen.h"
 #include "task_manager.h"
 
 static enum tmgr_result
@@ -257,6 +258,20 @@ tmgr_purge_replies(struct tmgr *t, long long *n)
 	    CF_LOOP_COMMAND_SAMPLING_DELAY), n);
 }
 
+static int
+tmgr_purge_post_ids(struct tmgr *t, long long *n)
+{
+	return seen_purge(t->st, SEEN_POST, config_int(t->cf,
+	    CF_MSGID_DAYS) * 86400, n);
+}
+
+static int
+tmgr_purge_command_ids(struct tmgr *t, long long *n)
+{
+	return seen_purge(t->st, SEEN_COMMAND, config_int(t->cf,
+	    CF_MSGID_DAYS) * 86400, n);
+}
+
 /* The purges, in the order they run and appear in the detail. */
 static const struct {
 	const char	*what;
@@ -265,10 +280,12 @@ static const struct {
 	{ "held keys", tmgr_purge_held },
 	{ "requests", tmgr_purge_requests },
 	{ "reply counters", tmgr_purge_replies },
+	{ "post Message-IDs", tmgr_purge_post_ids },
+	{ "command Message-IDs", tmgr_purge_command_ids },
 };
 #define TMGR_NPURGES	(sizeof(tmgr_purges) / sizeof(tmgr_purges[0]))
 /* Of each error in the detail: all of them fit in TMGR_DETAIL_MAX. */
-#define TMGR_PURGE_ERR_MAX	300
+#define TMGR_PURGE_ERR_MAX	200
 
 /*
  * Each purge is a statement of its own: a key is dead once expired, so
