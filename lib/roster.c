@@ -937,6 +937,24 @@ roster_member_ls(struct store *st, const char *name, const char *domain,
 }
 
 int
+roster_domain_members(struct store *st, const char *domain,
+    roster_entry_fn *fn, void *arg)
+{
+	const char *p[] = { domain };
+	PGresult *res;
+	int rc;
+
+	if ((rc = store_query(st, "SELECT " ROSTER_MEMBER_COLS
+	    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
+	    "WHERE l.domain = $1 AND l.status = 'open' "
+	    "ORDER BY s.email, l.name", 1, p, &res)) != STORE_OK)
+		return rc;
+	rc = roster_entries(res, fn, arg);
+	PQclear(res);
+	return rc;
+}
+
+int
 roster_member_find(struct store *st, const char *pattern,
     roster_entry_fn *fn, void *arg)
 {

@@ -177,6 +177,12 @@ int	roster_member_set(struct store *st, const struct roster_who *who,
 	    const char *reception, const char *visibility);
 int	roster_member_ls(struct store *st, const char *name,
 	    const char *domain, roster_entry_fn *fn, void *arg);
+/*
+ * Every membership of the domain's open lists, by address and then list
+ * name, so that one address's lists come together.
+ */
+int	roster_domain_members(struct store *st, const char *domain,
+	    roster_entry_fn *fn, void *arg);
 /* Members of every list whose address contains pattern (lower-cased). */
 int	roster_member_find(struct store *st, const char *pattern,
 	    roster_entry_fn *fn, void *arg);

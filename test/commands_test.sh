@@ -222,6 +222,43 @@ MSGID=twice.$$@example.org send member@example.org "team@$D" "Hello team" "A pos
 eq "twice: a post with that Message-ID is distributed all the same" \
     "$(sql "SELECT count(*) FROM bulk_jobs WHERE message_id = 'twice.$$@example.org' AND kind = 'post'")" 1
 
+# -- REMIND: each member told of their own address, after the owner's AUTH
+H member add ownl member@example.org
+send boss@example.org "$ROBOT" "REMIND team"
+K=$(key_in boss@example.org)
+has "remind: the owner confirms first" boss@example.org "^Subject: AUTH $K REMIND team"
+eq "remind: nobody but the owner is written to before" \
+    "$(bs_rcpt_count "$T/got")" "$(count_to boss@example.org)"
+send boss@example.org "$ROBOT" "AUTH $K REMIND team"
+sql "SELECT s.email FROM subscribers s JOIN lists l ON l.id = s.list_id
+    WHERE l.name = 'team' AND l.domain = '$D'" > "$T/team"
+good=0
+while read -r e; do
+	[ "$(mail_to "$e" | grep -c "with the address $e\.")" -eq 1 ] && good=$((good + 1))
+done < "$T/team"
+eq "remind: every member got one reminder naming their own address" \
+    "$good of $(grep -c . "$T/team")" "$(grep -c . "$T/team") of $(grep -c . "$T/team")"
+has "remind: the owner's report counts them" boss@example.org \
+    "A reminder was sent to the $(grep -c . "$T/team") members of team"
+
+# -- REMIND *: the listmaster confirms; each member gets one list of lists
+echo "visibility: secret" >> "$T/lists/$D/authl/config.yaml"
+send member@example.org "$ROBOT" "REMIND *"
+has "remind *: refused to a member" member@example.org "not allowed"
+eq "remind *: and nothing held" "$(count_to member@example.org)" 1
+send lm@example.org "$ROBOT" "REMIND *"
+K=$(key_in lm@example.org)
+has "remind *: the listmaster is asked to confirm" lm@example.org "^Subject: CONFIRM $K"
+eq "remind *: nobody else is written to before" "$(bs_rcpt_count "$T/got")" 1
+send lm@example.org "$ROBOT" "Re: CONFIRM $K"
+has "remind *: a member of two lists has both" member@example.org "^  ownl@$D"
+has "remind *: ... in one message" member@example.org "^  team@$D"
+eq "remind *: one message for the member" "$(count_to member@example.org)" 1
+eq "remind *: a secret list is not named: its only member gets nothing" \
+    "$(count_to dan@example.org)" 0
+has "remind *: the listmaster's report" lm@example.org "A reminder was sent to the [0-9]* members of the lists of $D"
+sed -i '/^visibility: secret$/d' "$T/lists/$D/authl/config.yaml"
+
 # -- the reply limit: 3 per window, the listmasters told once
 site never "loop_command_max: 3"
 for i in 1 2 3 4 5; do

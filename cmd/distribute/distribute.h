@@ -106,6 +106,7 @@ enum scenario_auth post_authenticate(struct dist *d, struct inmsg *im);
  * parameter value): ctx's request fields (sender, email, auth, msg,
  * spam_status) are the caller's; the list, its domain configuration, the
  * membership oracle and the search path (family included) are set here.
+ * le and list NULL: a scenario of the domain (global_remind).
  */
 void		dist_scenario(struct dist *d, const struct listreg_entry *le,
 	    const char *list, const char *domain, const char *function,
@@ -197,10 +198,14 @@ void		service_reply(struct dist *d, struct inmsg *im,
 /* Forward im unchanged to the list's owners ("owner") or the listmasters. */
 enum dist_fate	service_forward(struct dist *d, struct inmsg *im, const char *to);
 enum dist_fate	service_handle(struct dist *d, struct inmsg *im);
-/* A notice or reply as a bulk job to rcpts; suffix makes its job id. */
+/*
+ * A notice or reply as a bulk job to rcpts; suffix makes its job id.
+ * merge_nonce (NULL: none) is the word of the merge tokens the message
+ * holds, filled per recipient by bulk (lib/transform.h).
+ */
 int		service_send(struct dist *d, struct inmsg *im, const char *suffix,
 	    const char *kind, const struct buf *message, const char *return_path,
-	    const char *const *rcpts, size_t n);
+	    const char *const *rcpts, size_t n, const char *merge_nonce);
 /* The owners (role "owner") or editors of the list, else the owners, else listmasters. */
 int		service_admins(struct dist *d, const char *list_id, const char *role,
 	    char ***rcpts, size_t *n);

@@ -166,7 +166,7 @@ dist_scenario(struct dist *d, const struct listreg_entry *le, const char *list,
 	struct scenario_path path;
 	struct buf store = BUF_INIT(8192), name = BUF_INIT(256),
 	    fdir = BUF_INIT(4096);
-	const char *family = listconf_str(le->conf, LC_FAMILY);
+	const char *family = le != NULL ? listconf_str(le->conf, LC_FAMILY) : "";
 
 	scenario_path_init(&path);
 	if (*family != '\0')
@@ -175,8 +175,8 @@ dist_scenario(struct dist *d, const struct listreg_entry *le, const char *list,
 	scenario_name_canonical(function, value, &name);
 	ctx->listname = list;
 	ctx->domain = domain;
-	ctx->conf = le->domain_config;
-	ctx->list = le->conf;
+	ctx->conf = le != NULL ? le->domain_config : d->cf;
+	ctx->list = le != NULL ? le->conf : NULL;
 	ctx->members = scenario_store_members(d->ss);
 	ctx->path = &path;
 	scenario_store_reset(d->ss);

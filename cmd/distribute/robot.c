@@ -239,7 +239,7 @@ robot_mail(struct robot_run *r, const struct robot_mail *m,
 	buf_printf(&suffix, "c%d.%s", r->seq, m->suffix);
 	rc = service_send(r->d, r->im, buf_cstr(&suffix), m->auto_replied ?
 	    "reply" : "notice", &out, "", m->to != NULL ? one : m->rcpts,
-	    m->to != NULL ? 1 : m->nrcpts);
+	    m->to != NULL ? 1 : m->nrcpts, m->merge_nonce);
 	rc = rc == STORE_OK ? 0 : -rc;
 done:
 	buf_free(&subj);
@@ -381,6 +381,25 @@ robot_keyed_only(const struct command_set *s)
 	return 1;
 }
 
+/*
+ * Whether s holds a REMIND * that global_remind wants confirmed: a
+ * request with no list has no key of its own, so the message waits.
+ */
+static int
+robot_remind_all_waits(struct robot_run *r, const struct command_set *s)
+{
+	struct scenario_result res;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].verb != COMMAND_VERB_REMIND_ALL ||
+		    s->v[i].status != COMMAND_OK)
+			continue;
+		robot_global_remind_scenario(r, &res);
+		return res.action == SCENARIO_REQUEST_AUTH;
+	}
+	return 0;
+}
+
 /* 1: hold for the sender's confirmation; 0: go on; a STORE_* code as -rc. */
 static int
 robot_must_confirm(struct robot_run *r, const struct command_set *s)
@@ -388,6 +407,8 @@ robot_must_confirm(struct robot_run *r, const struct command_set *s)
 	const char *policy = config_str(r->d->cf, CF_COMMANDS_CONFIRM);
 	int known, rc;
 
+	if (r->auth != SCENARIO_AUTH_MD5 && robot_remind_all_waits(r, s))
+		return 1;
 	if (strcmp(policy, "never") == 0 || r->auth != SCENARIO_AUTH_SMTP ||
 	    robot_keyed_only(s))
 		return 0;
@@ -635,9 +656,7 @@ robot_one(struct robot_run *r, const struct command *c)
 	case COMMAND_VERB_DEL:		robot_del(r, c, NULL); break;
 	case COMMAND_VERB_INVITE:	robot_invite(r, c, NULL); break;
 	case COMMAND_VERB_REMIND:	robot_remind(r, c, NULL); break;
-	case COMMAND_VERB_REMIND_ALL:
-		robot_say(r, RS_AUTH, c, "cmd.not_allowed", NULL);
-		break;
+	case COMMAND_VERB_REMIND_ALL:	robot_remind_all(r, c); break;
 	case COMMAND_VERB_REVIEW:	robot_review(r, c); break;
 	case COMMAND_VERB_WHICH:	robot_which(r, c); break;
 	case COMMAND_VERB_SET:		robot_set(r, c); break;

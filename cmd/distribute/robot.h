@@ -104,6 +104,7 @@ struct robot_mail {
 	const char	*suffix;	/* makes the job id unique in the message */
 	int		 auto_replied;	/* a reply to the sender */
 	int		 budget;	/* count it against the recipient's replies */
+	const char	*merge_nonce;	/* merge tokens in the texts: see service_send */
 };
 int		robot_mail(struct robot_run *r, const struct robot_mail *m,
 		    const char *subject_key, const char *body_key, ...)
@@ -145,6 +146,10 @@ void		robot_invite(struct robot_run *r, const struct command *c,
 		    const char *auth_key);
 void		robot_remind(struct robot_run *r, const struct command *c,
 		    const char *auth_key);
+void		robot_remind_all(struct robot_run *r, const struct command *c);
+/* What the domain's global_remind scenario says of r's sender. */
+void		robot_global_remind_scenario(struct robot_run *r,
+		    struct scenario_result *res);
 void		robot_set(struct robot_run *r, const struct command *c);
 void		robot_set_all(struct robot_run *r, const struct command *c);
 void		robot_auth(struct robot_run *r, const struct command *c);

@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "request.h"
 #include "robot.h"
+#include "transform.h"
 
 /* Transactions: a command joins one already open (AUTH's). */
 
@@ -545,7 +546,10 @@ done:
 	buf_free(&line);
 }
 
-/* REMIND: one reminder to every member. */
+/*
+ * REMIND: one reminder to every member, in one job whose text names each
+ * member's own address (a merge token bulk fills per copy).
+ */
 
 struct everyone {
 	char	**v;
@@ -570,6 +574,7 @@ robot_remind(struct robot_run *r, const struct command *c,
 	struct robot_list l;
 	struct everyone ev = { NULL, 0 };
 	struct robot_mail m = { .suffix = "remind" };
+	struct buf nonce = BUF_INIT(64), token = BUF_INIT(128);
 	char count[32];
 	int rc;
 
@@ -579,17 +584,24 @@ robot_remind(struct robot_run *r, const struct command *c,
 	robot_scenario(r, &l, "remind", LC_REMIND, r->sender, &res);
 	if (!robot_decide(r, c, &l, &res, REQUEST_REMIND, r->sender, NULL))
 		return;
+	if (transform_random_hex(6, &nonce) == -1) {
+		robot_say(r, RS_INTERN, c, "cmd.internal", NULL);
+		return;
+	}
+	buf_printf(&token, "[%%%s:user.email%%]", buf_cstr(&nonce));
 	if ((rc = roster_member_ls(r->d->st, l.rl.name, r->domain,
 	    collect_member, &ev)) == STORE_OK && ev.n > 0) {
 		m.list = l.rl.name;
 		m.rcpts = (const char *const *)ev.v;
 		m.nrcpts = ev.n;
-		/* One text for all: it cannot name each member's address. */
+		m.merge_nonce = buf_cstr(&nonce);
 		rc = robot_mail_rc(robot_mail(r, &m, "remind.subject",
 		    "remind.body", "list", l.rl.name, "email",
-		    "", NULL));
+		    buf_cstr(&token), NULL));
 	}
 	service_free_rcpts(ev.v, ev.n);
+	buf_free(&nonce);
+	buf_free(&token);
 	if (rc != STORE_OK) {
 		robot_store_failed(r, c, rc, "remind");
 		return;
@@ -597,6 +609,163 @@ robot_remind(struct robot_run *r, const struct command *c,
 	snprintf(count, sizeof(count), "%zu", ev.n);
 	robot_say(r, RS_DONE, c, "remind.sent", "count", count, "list",
 	    l.rl.name, NULL);
+}
+
+/*
+ * REMIND *: every member of the domain's open lists gets one message
+ * naming the lists they are on and may see (the visibility scenario,
+ * asked as them, as Sympa does), in their language. The global_remind
+ * scenario decides; its request_auth holds the whole command message for
+ * CONFIRM (robot.c), which comes back authenticated.
+ */
+
+void
+robot_global_remind_scenario(struct robot_run *r, struct scenario_result *res)
+{
+	struct scenario_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.sender = r->sender;
+	ctx.email = r->sender;
+	ctx.auth = r->auth;
+	ctx.msg = r->im->m;
+	ctx.spam_status = r->im->spam;
+	dist_scenario(r->d, NULL, NULL, r->domain, "global_remind",
+	    "listmaster", &ctx, res);
+}
+
+struct membership {
+	char	*email, *list;
+};
+
+struct domain_members {
+	struct membership *v;
+	size_t	 n;
+};
+
+static int
+collect_domain_member(const struct roster_entry *e, void *arg)
+{
+	struct domain_members *ms = arg;
+
+	ms->v = xreallocarray(ms->v, ms->n + 1, sizeof(*ms->v));
+	ms->v[ms->n].email = xstrdup(e->email);
+	ms->v[ms->n++].list = xstrdup(e->list_name);
+	return 0;
+}
+
+static void
+domain_members_free(struct domain_members *ms)
+{
+	for (size_t i = 0; i < ms->n; i++) {
+		free(ms->v[i].email);
+		free(ms->v[i].list);
+	}
+	free(ms->v);
+}
+
+/* Whether email, asking by plain mail, may see the list name. */
+static int
+visible_to(struct robot_run *r, const char *name, const char *email)
+{
+	const struct listreg_entry *le = listreg_find(r->d->lists, name,
+	    r->domain);
+	struct scenario_ctx ctx;
+	struct scenario_result res;
+
+	if (le == NULL || le->state != LISTREG_OK)
+		return 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.sender = email;
+	ctx.email = email;
+	ctx.auth = SCENARIO_AUTH_SMTP;
+	dist_scenario(r->d, le, name, r->domain, "visibility",
+	    listconf_str(le->conf, LC_VISIBILITY), &ctx, &res);
+	return res.action == SCENARIO_DO_IT;
+}
+
+/*
+ * A short stable name for email in the job id: a retry of the message
+ * finds the jobs it made already, whatever the members' order then.
+ */
+static unsigned long long
+fnv1a(const char *s)
+{
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* One member's reminder: the lists v[from..to) that they may see. */
+static int
+remind_one(struct robot_run *r, const struct domain_members *ms, size_t from,
+    size_t to, int *sent)
+{
+	const char *email = ms->v[from].email;
+	struct buf lists = BUF_INIT(1024 * 1024);
+	char lang[36], suffix[64];
+	struct robot_mail m = { .to = email, .lang = lang, .suffix = suffix };
+	int rc = 0;
+
+	*sent = 0;
+	robot_lang_of(r, email, lang, sizeof(lang));
+	for (size_t i = from; i < to; i++) {
+		if (!visible_to(r, ms->v[i].list, email))
+			continue;
+		robot_text(r, lang, &lists, "remind_all.item", "list",
+		    ms->v[i].list, NULL);
+		buf_putc(&lists, '\n');
+	}
+	if (lists.len > 0) {
+		snprintf(suffix, sizeof(suffix), "gremind.%016llx",
+		    fnv1a(email));
+		rc = robot_mail(r, &m, "remind_all.subject", "remind_all.body",
+		    "email", email, "lists", buf_cstr(&lists), NULL);
+		*sent = rc == 0;
+	}
+	buf_free(&lists);
+	return rc;
+}
+
+void
+robot_remind_all(struct robot_run *r, const struct command *c)
+{
+	struct scenario_result res;
+	struct domain_members ms = { NULL, 0 };
+	size_t i, j, users = 0;
+	char count[32];
+	int rc, sent;
+
+	robot_global_remind_scenario(r, &res);
+	if (res.action != SCENARIO_DO_IT) {
+		robot_refused(r, c, &res);
+		return;
+	}
+	if ((rc = roster_domain_members(r->d->st, r->domain,
+	    collect_domain_member, &ms)) != STORE_OK) {
+		domain_members_free(&ms);
+		robot_store_failed(r, c, rc, "remind");
+		return;
+	}
+	for (i = 0; i < ms.n; i = j) {
+		for (j = i + 1; j < ms.n && strcmp(ms.v[j].email,
+		    ms.v[i].email) == 0; j++)
+			;
+		if ((rc = robot_mail_rc(remind_one(r, &ms, i, j, &sent))) !=
+		    STORE_OK)
+			break;
+		users += sent;
+	}
+	domain_members_free(&ms);
+	if (rc != STORE_OK) {
+		robot_store_failed(r, c, rc, "remind");
+		return;
+	}
+	snprintf(count, sizeof(count), "%zu", users);
+	robot_say(r, RS_DONE, c, "remind_all.sent", "count", count, "domain",
+	    r->domain, NULL);
 }
 
 /* SET */

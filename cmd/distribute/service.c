@@ -277,7 +277,7 @@ sign_or_say(const struct signing *sg, struct buf *msg, const struct inmsg *im)
 int
 service_send(struct dist *d, struct inmsg *im, const char *suffix,
     const char *kind, const struct buf *message, const char *return_path,
-    const char *const *rcpts, size_t n)
+    const char *const *rcpts, size_t n, const char *merge_nonce)
 {
 	struct buf jid = BUF_INIT(512), signed_copy = BUF_INIT(message->max);
 	struct packet_job job;
@@ -307,6 +307,7 @@ service_send(struct dist *d, struct inmsg *im, const char *suffix,
 	job.dkim_selector = sg.selector;
 	job.dkim_key_path = sg.key;
 	job.dkim_identity = sg.identity;
+	job.merge_nonce = merge_nonce;
 	rc = packet_job_create_to(d->st, &job, rcpts, n, &d->limits, &oc);
 	buf_free(&jid);
 	buf_free(&signed_copy);
@@ -325,7 +326,7 @@ service_reply(struct dist *d, struct inmsg *im, enum dist_notice kind,
 		return;
 	snprintf(suffix, sizeof(suffix), "reply%d", (int)kind);
 	if (service_compose(d, im, kind, arg, im->from, &out) == 0 &&
-	    service_send(d, im, suffix, "reply", &out, "", to, 1) != STORE_OK)
+	    service_send(d, im, suffix, "reply", &out, "", to, 1, NULL) != STORE_OK)
 		log_warn("the reply to %s is lost: %s", im->from,
 		    store_error(d->st));
 	buf_free(&out);
@@ -364,7 +365,7 @@ service_forward(struct dist *d, struct inmsg *im, const char *to)
 		return dist_fail(im, DIST_BAD, "cannot forward: %s", why);
 	}
 	rc = service_send(d, im, "forward", "forward", &out, buf_cstr(&rp),
-	    (const char *const *)rcpts, n);
+	    (const char *const *)rcpts, n, NULL);
 	log_info("forwarded to %zu %s address%s", n, to, n == 1 ? "" : "es");
 	service_free_rcpts(rcpts, n);
 	buf_free(&out);
