@@ -751,6 +751,21 @@ roster_entries(PGresult *res, roster_entry_fn *fn, void *arg)
 	return rc;
 }
 
+/* Run an entry query with params p and call fn for each row. */
+static int
+roster_query_entries(struct store *st, const char *sql, int n,
+    const char *const *p, roster_entry_fn *fn, void *arg)
+{
+	PGresult *res;
+	int rc;
+
+	if ((rc = store_query(st, sql, n, p, &res)) != STORE_OK)
+		return rc;
+	rc = roster_entries(res, fn, arg);
+	PQclear(res);
+	return rc;
+}
+
 #define ROSTER_MEMBER_COLS \
 	"l.name, l.domain, l.status, 'member', s.email, " \
 	"COALESCE(s.name, ''), s.reception, s.visibility, '', " \
@@ -917,23 +932,15 @@ roster_member_ls(struct store *st, const char *name, const char *domain,
     roster_entry_fn *fn, void *arg)
 {
 	struct roster_list l;
-	PGresult *res;
+	const char *p[1];
 	int rc;
 
 	if ((rc = roster_list_get(st, name, domain, &l)) != STORE_OK)
 		return rc;
-	{
-		const char *p[] = { l.id };
-
-		if ((rc = store_query(st, "SELECT " ROSTER_MEMBER_COLS
-		    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
-		    "WHERE s.list_id = $1 ORDER BY s.email", 1, p, &res)) !=
-		    STORE_OK)
-			return rc;
-	}
-	rc = roster_entries(res, fn, arg);
-	PQclear(res);
-	return rc;
+	p[0] = l.id;
+	return roster_query_entries(st, "SELECT " ROSTER_MEMBER_COLS
+	    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
+	    "WHERE s.list_id = $1 ORDER BY s.email", 1, p, fn, arg);
 }
 
 int
@@ -941,17 +948,11 @@ roster_domain_members(struct store *st, const char *domain,
     roster_entry_fn *fn, void *arg)
 {
 	const char *p[] = { domain };
-	PGresult *res;
-	int rc;
 
-	if ((rc = store_query(st, "SELECT " ROSTER_MEMBER_COLS
+	return roster_query_entries(st, "SELECT " ROSTER_MEMBER_COLS
 	    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
 	    "WHERE l.domain = $1 AND l.status = 'open' "
-	    "ORDER BY s.email, l.name", 1, p, &res)) != STORE_OK)
-		return rc;
-	rc = roster_entries(res, fn, arg);
-	PQclear(res);
-	return rc;
+	    "ORDER BY s.email, l.name", 1, p, fn, arg);
 }
 
 int
@@ -959,18 +960,12 @@ roster_member_find(struct store *st, const char *pattern,
     roster_entry_fn *fn, void *arg)
 {
 	const char *p[] = { pattern };
-	PGresult *res;
-	int rc;
 
 	/* strpos, not LIKE: the pattern is plain text, % and _ included. */
-	if ((rc = store_query(st, "SELECT " ROSTER_MEMBER_COLS
+	return roster_query_entries(st, "SELECT " ROSTER_MEMBER_COLS
 	    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
 	    "WHERE strpos(s.email, lower($1)) > 0 "
-	    "ORDER BY s.email, l.domain, l.name", 1, p, &res)) != STORE_OK)
-		return rc;
-	rc = roster_entries(res, fn, arg);
-	PQclear(res);
-	return rc;
+	    "ORDER BY s.email, l.domain, l.name", 1, p, fn, arg);
 }
 
 /* One element of a PostgreSQL array literal: quoted, \ and " escaped. */
@@ -1293,24 +1288,17 @@ roster_admin_ls(struct store *st, const char *name, const char *domain,
     const char *role, roster_entry_fn *fn, void *arg)
 {
 	struct roster_list l;
-	PGresult *res;
+	const char *p[2];
 	int rc;
 
 	if ((rc = roster_list_get(st, name, domain, &l)) != STORE_OK)
 		return rc;
-	{
-		const char *p[] = { l.id, role };
-
-		if ((rc = store_query(st, "SELECT " ROSTER_ADMIN_COLS
-		    "FROM admins a JOIN lists l ON l.id = a.list_id "
-		    "WHERE a.list_id = $1 AND ($2::text IS NULL OR a.role = $2) "
-		    "ORDER BY a.role DESC, a.email", STORE_NPARAMS(p), p,
-		    &res)) != STORE_OK)
-			return rc;
-	}
-	rc = roster_entries(res, fn, arg);
-	PQclear(res);
-	return rc;
+	p[0] = l.id;
+	p[1] = role;
+	return roster_query_entries(st, "SELECT " ROSTER_ADMIN_COLS
+	    "FROM admins a JOIN lists l ON l.id = a.list_id "
+	    "WHERE a.list_id = $1 AND ($2::text IS NULL OR a.role = $2) "
+	    "ORDER BY a.role DESC, a.email", STORE_NPARAMS(p), p, fn, arg);
 }
 
 int
@@ -1318,19 +1306,13 @@ roster_which(struct store *st, const char *email, roster_entry_fn *fn,
     void *arg)
 {
 	const char *p[] = { email };
-	PGresult *res;
-	int rc;
 
-	if ((rc = store_query(st, "SELECT " ROSTER_MEMBER_COLS
+	return roster_query_entries(st, "SELECT " ROSTER_MEMBER_COLS
 	    "FROM subscribers s JOIN lists l ON l.id = s.list_id "
 	    "WHERE s.email = $1 "
 	    "UNION ALL SELECT " ROSTER_ADMIN_COLS
 	    "FROM admins a JOIN lists l ON l.id = a.list_id "
-	    "WHERE a.email = $1 ORDER BY 2, 1, 4", 1, p, &res)) != STORE_OK)
-		return rc;
-	rc = roster_entries(res, fn, arg);
-	PQclear(res);
-	return rc;
+	    "WHERE a.email = $1 ORDER BY 2, 1, 4", 1, p, fn, arg);
 }
 
 /* -- command-line helpers ------------------------------------------------ */
