@@ -132,6 +132,23 @@ hold_delete(struct store *st, const char *key)
 }
 
 int
+hold_names_entry(struct store *st, const char *spool_name, int *found)
+{
+	const char *p[1] = { spool_name };
+	PGresult *r;
+	int rc;
+
+	*found = 0;
+	rc = store_query_prepared(st, "hold_names_entry", "SELECT 1 FROM"
+	    " held_messages WHERE spool_name = $1 LIMIT 1", 1, p, &r);
+	if (rc != STORE_OK)
+		return rc;
+	*found = PQntuples(r) > 0;
+	PQclear(r);
+	return STORE_OK;
+}
+
+int
 hold_purge(struct store *st, long long *n)
 {
 	return store_cmd(st, "DELETE FROM held_messages WHERE expires_at <= now()",

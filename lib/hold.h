@@ -70,6 +70,11 @@ typedef int hold_list_fn(const struct hold_item *it, void *arg);
 int	hold_list(struct store *st, const char *list_id, enum hold_kind kind,
 	    int max, hold_list_fn *fn, void *arg);
 
+/*
+ * Whether a hold names the spool entry spool_name, expired or not
+ * (*found 0 or 1): an entry that none names is forgotten, to be swept.
+ */
+int	hold_names_entry(struct store *st, const char *spool_name, int *found);
 /* Delete expired keys; *n (may be NULL) gets how many. */
 int	hold_purge(struct store *st, long long *n);
 

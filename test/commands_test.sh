@@ -287,6 +287,22 @@ has "forged: and it is a confirmation" victim@example.org "^Subject: CONFIRM "
 eq "forged: the forger gets nothing" "$(count_to forger@evil.example)" 0
 eq "forged: no member" "$(member team victim@example.org)" 0
 
+# -- a held message whose key expired is swept to bad/, kept with the reason
+site unauthenticated
+send olga@example.org "$ROBOT" "" "SUB team"
+K=$(key_in olga@example.org)
+held_before=$(ls "$T/spool/auth/new" | grep -c .)
+sql "UPDATE held_messages SET created_at = now() - interval '15 days', expires_at = now() - interval '1 day' WHERE key = '$K'" >/dev/null
+check "sweep: purge_keys runs" "$BIN/task_manager" -c "$T/herald.yaml" -r purge_keys
+"$BIN/distribute" -1 -c "$T/herald.yaml" 2>>"$T/distribute.err"
+eq "sweep: the expired entry left the auth spool, the others stayed" \
+    "$(ls "$T/spool/auth/new" | grep -c .)" $((held_before - 1))
+check "sweep: it is in bad/ with the reason" \
+    grep -rq "its key expired before anyone confirmed" "$T/spool/bad/new"
+send olga@example.org "$ROBOT" "Re: CONFIRM $K"
+has "sweep: its CONFIRM finds nothing" olga@example.org "No request waits with this key"
+eq "sweep: olga is no member" "$(member team olga@example.org)" 0
+
 # -- replies are DKIM-signed like list mail (dkim_add_signature_to)
 # signed ADDR: "V of N": of the N messages ADDR got in the last step, opendkim verifies V
 signed() {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,6 +35,8 @@
 #define DIST_IDLE_MS		5000
 /* Pause after a temporary failure, so an outage is not a busy loop (s). */
 #define DIST_RETRY_PAUSE	5
+/* Seconds between two sweeps of the held entries whose key expired. */
+#define DIST_SWEEP_EVERY	3600
 /* A claimed entry older than this with a dead claimer goes back (s). */
 #define DIST_TMP_AGE		3600
 
@@ -279,11 +282,17 @@ static int
 run(struct dist *d, int once)
 {
 	int ino = once ? -1 : daemon_watch(&d->msg);
+	time_t swept = 0;
 
 	while (!daemon_stopping()) {
 		size_t n = 0, handled = 0;
 		char **names;
 		int retry = 0;
+
+		if (time(NULL) - swept >= DIST_SWEEP_EVERY) {
+			held_sweep(d);
+			swept = time(NULL);
+		}
 
 		if (daemon_reload_take()) {
 			log_info("reloading the configuration and the lists");

@@ -153,6 +153,8 @@ struct held_result {
 enum held_outcome held_command(struct dist *d, struct robot_run *r,
 	    const char *verb, const char *key, const char *list,
 	    struct held_result *res);
+/* Move the held entries whose key is gone to bad/ (held.c). */
+void		held_sweep(struct dist *d);
 /* robot.c: run a held command message that its CONFIRM released. */
 enum dist_fate	robot_release(struct robot_run *r, struct inmsg *held,
 	    const struct hold *h);

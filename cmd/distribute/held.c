@@ -13,6 +13,13 @@
  * Sympa's method for a confirmed post); the key is deleted in the
  * transaction that writes the job. REJECT deletes the key, then the
  * entry, and tells the author unless the post was spam.
+ *
+ * Sweeping: task_manager's purge_keys deletes the keys that expired, and
+ * cannot reach the entries (they are on the host that held them). Every
+ * distribute sweeps its own spools: an entry no hold names any more goes
+ * to bad/ with the reason, kept, never deleted. Releases claim the entry
+ * before they delete its key, and holding writes the key before the
+ * entry arrives, so an entry in new/ without a key is forgotten for good.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +31,9 @@
 #include "listconf.h"
 #include "log.h"
 #include "robot.h"
+
+/* Entries of a held spool looked at in one sweep. */
+#define HELD_SWEEP_MAX	100000
 
 static struct spool *
 held_spool(struct dist *d, enum hold_kind kind)
@@ -289,4 +299,49 @@ held_command(struct dist *d, struct robot_run *r, const char *verb,
 	spool_entry_free(&e);
 	buf_free(&why);
 	return res->outcome;
+}
+
+/* One held spool: its entries that no hold names go to bad/. */
+static int
+held_sweep_spool(struct dist *d, struct spool *s, size_t *swept)
+{
+	struct spool_entry e;
+	char **names;
+	size_t n = 0;
+	int found, rc = STORE_OK;
+
+	if ((names = spool_scan(s, HELD_SWEEP_MAX, &n)) == NULL) {
+		log_error("cannot scan %s: %s", s->path, strerror(errno));
+		return STORE_OK;
+	}
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		if ((rc = hold_names_entry(d->st, names[i], &found)) !=
+		    STORE_OK || found)
+			continue;
+		if (spool_claim(s, names[i], &e) != 0)
+			continue;
+		log_context(names[i], NULL);
+		if (spool_reject(&e, DIST_PROGRAM, "held, and its key expired "
+		    "before anyone confirmed or moderated it") == 0)
+			(*swept)++;
+		log_context(NULL, NULL);
+		spool_entry_free(&e);
+	}
+	spool_free_names(names, n);
+	return rc;
+}
+
+void
+held_sweep(struct dist *d)
+{
+	size_t swept = 0;
+	int rc;
+
+	if ((rc = held_sweep_spool(d, &d->moderation, &swept)) == STORE_OK)
+		rc = held_sweep_spool(d, &d->auth, &swept);
+	if (rc != STORE_OK)
+		log_warn("held entries not swept: %s", store_error(d->st));
+	if (swept > 0)
+		log_info("%zu held entries whose key expired moved to bad/",
+		    swept);
 }
